@@ -1,0 +1,192 @@
+package pca
+
+import "time"
+
+// Status is a CA's lifecycle state, as AWS Private CA names it.
+type Status string
+
+const (
+	StatusCreating           Status = "CREATING"
+	StatusPendingCertificate Status = "PENDING_CERTIFICATE"
+	StatusActive             Status = "ACTIVE"
+	StatusDeleted            Status = "DELETED"
+	StatusDisabled           Status = "DISABLED"
+	StatusExpired            Status = "EXPIRED"
+	StatusFailed             Status = "FAILED"
+)
+
+// Type says whether a CA is a root or a subordinate.
+type Type string
+
+const (
+	TypeRoot        Type = "ROOT"
+	TypeSubordinate Type = "SUBORDINATE"
+)
+
+// Defaults AWS applies when the caller leaves a field out.
+const (
+	DefaultKeyStorage         = "FIPS_140_2_LEVEL_3_OR_HIGHER"
+	DefaultUsageMode          = "GENERAL_PURPOSE"
+	UsageModeShortLived       = "SHORT_LIVED_CERTIFICATE"
+	DefaultS3ObjectACL        = "PUBLIC_READ"
+	DefaultCRLType            = "COMPLETE"
+	DefaultDeletionWindowDays = 30
+)
+
+// CA is one certificate authority as the domain sees it.
+type CA struct {
+	ID      string // the UUID at the end of the ARN
+	Account string
+	Type    Type
+	// Status is the stored status; Reported applies the rules that derive
+	// EXPIRED from the CA certificate's validity.
+	Status Status
+	// StatusBeforeDeletion is what RestoreCertificateAuthority returns to.
+	StatusBeforeDeletion Status
+	FailureReason        string
+	CreatedAt            time.Time
+	LastStateChangeAt    time.Time
+	RestorableUntil      time.Time // zero unless Status is DELETED
+
+	// Set once a CA certificate is imported; zero before.
+	Serial    string
+	NotBefore time.Time
+	NotAfter  time.Time
+
+	Config     Config
+	Revocation RevocationConfig
+	KeyStorage string
+	UsageMode  string
+	Tags       []Tag
+}
+
+// Reported is the status Describe and List show at now: a CA whose
+// certificate has expired reports EXPIRED unless it is DELETED.
+func (ca *CA) Reported(now time.Time) Status {
+	if (ca.Status == StatusActive || ca.Status == StatusDisabled) && !ca.NotAfter.IsZero() && now.After(ca.NotAfter) {
+		return StatusExpired
+	}
+	return ca.Status
+}
+
+// purged reports whether a deleted CA's restoration window has passed, after
+// which it no longer exists for callers.
+func (ca *CA) purged(now time.Time) bool {
+	return ca.Status == StatusDeleted && !ca.RestorableUntil.IsZero() && !now.Before(ca.RestorableUntil)
+}
+
+// Config is the CA's CertificateAuthorityConfiguration.
+type Config struct {
+	KeyAlgorithm     string
+	SigningAlgorithm string
+	Subject          Name
+	CsrExtensions    *CsrExtensions
+}
+
+// Name is an X.500 distinguished name in AWS's ASN1Subject form.
+type Name struct {
+	Country                    string
+	Organization               string
+	OrganizationalUnit         string
+	DistinguishedNameQualifier string
+	State                      string
+	CommonName                 string
+	SerialNumber               string
+	Locality                   string
+	Title                      string
+	Surname                    string
+	GivenName                  string
+	Initials                   string
+	Pseudonym                  string
+	GenerationQualifier        string
+	// CustomAttributes replace every field above when present.
+	CustomAttributes []Attribute
+}
+
+// Attribute is one custom relative distinguished name.
+type Attribute struct {
+	ObjectIdentifier string
+	Value            string
+}
+
+// CsrExtensions are the extensions requested in the CA's own CSR.
+type CsrExtensions struct {
+	KeyUsage                 *KeyUsage
+	SubjectInformationAccess []AccessDescription
+}
+
+// KeyUsage holds the nine RFC 5280 key usage bits.
+type KeyUsage struct {
+	DigitalSignature bool
+	NonRepudiation   bool
+	KeyEncipherment  bool
+	DataEncipherment bool
+	KeyAgreement     bool
+	KeyCertSign      bool
+	CRLSign          bool
+	EncipherOnly     bool
+	DecipherOnly     bool
+}
+
+// AccessDescription is one entry of an information-access extension.
+type AccessDescription struct {
+	// Exactly one of MethodType (an AWS enum name) and MethodOID is set.
+	MethodType string
+	MethodOID  string
+	Location   GeneralName
+}
+
+// GeneralName is an RFC 5280 GeneralName; exactly one field is set.
+type GeneralName struct {
+	OtherName                 *OtherName
+	RFC822Name                string
+	DNSName                   string
+	DirectoryName             *Name
+	EdiPartyName              *EdiPartyName
+	UniformResourceIdentifier string
+	IPAddress                 string
+	RegisteredID              string
+}
+
+// OtherName is a GeneralName of type otherName.
+type OtherName struct {
+	TypeID string
+	Value  string
+}
+
+// EdiPartyName is a GeneralName of type ediPartyName.
+type EdiPartyName struct {
+	NameAssigner string
+	PartyName    string
+}
+
+// Tag is one key/value label on a CA.
+type Tag struct {
+	Key   string
+	Value *string // AWS distinguishes an absent value from an empty one when untagging
+}
+
+// RevocationConfig is the CA's RevocationConfiguration.
+type RevocationConfig struct {
+	CRL  CRLConfig
+	OCSP OCSPConfig
+}
+
+// CRLConfig says whether and where the CA publishes CRLs.
+type CRLConfig struct {
+	Enabled          bool
+	ExpirationInDays int
+	CustomCname      string
+	S3BucketName     string
+	S3ObjectACL      string
+	// OmitExtension is nil when CrlDistributionPointExtensionConfiguration was not given.
+	OmitExtension *bool
+	CrlType       string
+	CustomPath    string
+}
+
+// OCSPConfig says whether the CA answers OCSP and under which host name.
+type OCSPConfig struct {
+	Enabled         bool
+	OcspCustomCname string
+}

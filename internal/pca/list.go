@@ -1,0 +1,69 @@
+package pca
+
+import (
+	"context"
+	"encoding/base64"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// MaxListPage is the most CAs one ListCertificateAuthorities page returns,
+// whatever MaxResults asks for, as in AWS.
+const MaxListPage = 100
+
+// ListCAs returns one page of the caller's CAs and the token of the next page
+// ("" on the last one). Deleted CAs are listed until their window ends.
+func (s *Service) ListCAs(ctx context.Context, caller Caller, maxResults int, nextToken string) ([]*CA, string, error) {
+	if maxResults <= 0 || maxResults > MaxListPage {
+		maxResults = MaxListPage
+	}
+	var after ListPosition
+	if nextToken != "" {
+		var ok bool
+		if after, ok = decodeListToken(nextToken); !ok {
+			return nil, "", Errorf(KindInvalidNextToken, "The token %q is not valid.", nextToken)
+		}
+	}
+	batch, err := s.Store.ListCAs(ctx, caller.Account, after, maxResults+1)
+	if err != nil {
+		return nil, "", err
+	}
+	more := len(batch) > maxResults
+	if more {
+		batch = batch[:maxResults]
+	}
+	// CAs past their deletion window are hidden until the sweeper purges them,
+	// so a page may hold fewer than maxResults entries.
+	now := s.now()
+	page := make([]*CA, 0, len(batch))
+	for _, ca := range batch {
+		if !ca.purged(now) {
+			page = append(page, ca)
+		}
+	}
+	if !more {
+		return page, "", nil
+	}
+	last := batch[len(batch)-1]
+	return page, encodeListToken(ListPosition{CreatedAt: last.CreatedAt, ID: last.ID}), nil
+}
+
+// A list token is the position of the last CA returned, so pages stay
+// consistent while CAs are created or deleted.
+func encodeListToken(p ListPosition) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(p.CreatedAt.UnixNano(), 10) + "/" + p.ID))
+}
+
+func decodeListToken(tok string) (ListPosition, bool) {
+	raw, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil {
+		return ListPosition{}, false
+	}
+	ns, id, ok := strings.Cut(string(raw), "/")
+	n, err := strconv.ParseInt(ns, 10, 64)
+	if !ok || err != nil || !uuidPattern.MatchString(id) {
+		return ListPosition{}, false
+	}
+	return ListPosition{CreatedAt: time.Unix(0, n), ID: id}, true
+}

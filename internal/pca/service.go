@@ -1,0 +1,248 @@
+package pca
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// IdempotencyWindow is how long AWS honours an idempotency token.
+const IdempotencyWindow = 5 * time.Minute
+
+// Service carries out CA operations on behalf of authenticated callers.
+type Service struct {
+	Store  Store
+	Region string
+	// Now is the clock; nil means time.Now. Tests inject a fake one.
+	Now func() time.Time
+	// NewID makes CA identifiers; nil means random UUIDs.
+	NewID func() string
+}
+
+// Caller is the authenticated principal a request acts for.
+type Caller struct {
+	Account string
+	ARN     string
+}
+
+// now is kept to the millisecond, the precision AWS reports and the store keeps.
+func (s *Service) now() time.Time {
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	return now().UTC().Truncate(time.Millisecond)
+}
+
+func (s *Service) newID() string {
+	if s.NewID != nil {
+		return s.NewID()
+	}
+	return uuid.NewString()
+}
+
+// load resolves a CA ARN for caller. A CA of another account is
+// AccessDenied, as in AWS; one whose deletion window has passed is gone.
+func (s *Service) load(ctx context.Context, caller Caller, action, arn string) (*CA, error) {
+	ref, err := s.resolve(caller, action, arn)
+	if err != nil {
+		return nil, err
+	}
+	ca, err := s.Store.GetCA(ctx, ref.Account, ref.ID)
+	if errors.Is(err, ErrNotFound) || (err == nil && ca.purged(s.now())) {
+		return nil, notFound(arn)
+	}
+	return ca, err
+}
+
+func (s *Service) resolve(caller Caller, action, arn string) (caRef, error) {
+	ref, err := parseCAArn(arn)
+	if err != nil {
+		return ref, err
+	}
+	if ref.Account != caller.Account {
+		return ref, Errorf(KindAccessDenied, "User: %s is not authorized to perform: acm-pca:%s on resource: %s", caller.ARN, action, arn)
+	}
+	if ref.Region != s.Region || ref.Partition != s.partition() {
+		return ref, notFound(arn)
+	}
+	return ref, nil
+}
+
+// update runs mutate on the CA named by arn inside one store transaction.
+func (s *Service) update(ctx context.Context, caller Caller, action, arn string, mutate func(*CA) error) (*CA, error) {
+	ref, err := s.resolve(caller, action, arn)
+	if err != nil {
+		return nil, err
+	}
+	ca, err := s.Store.UpdateCA(ctx, ref.Account, ref.ID, func(ca *CA) error {
+		if ca.purged(s.now()) {
+			return ErrNotFound
+		}
+		return mutate(ca)
+	})
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, notFound(arn)
+	case errors.Is(err, ErrConflict):
+		return nil, Errorf(KindConcurrentModification, "A previous update to your private CA is still ongoing.")
+	}
+	return ca, err
+}
+
+func notFound(arn string) error {
+	return Errorf(KindNotFound, "Could not find certificate authority %s.", arn)
+}
+
+// CreateRequest is the input of CreateCA.
+type CreateRequest struct {
+	Type             Type
+	Config           Config
+	Revocation       RevocationRequest
+	KeyStorage       string
+	UsageMode        string
+	Tags             []Tag
+	IdempotencyToken string
+}
+
+// CreateCA creates a CA and returns it. A repeated idempotency token within
+// IdempotencyWindow returns the CA the first call created.
+func (s *Service) CreateCA(ctx context.Context, caller Caller, req CreateRequest) (*CA, error) {
+	if err := checkAlgorithms(req.Config.KeyAlgorithm, req.Config.SigningAlgorithm); err != nil {
+		return nil, err
+	}
+	if err := checkName(req.Config.Subject, "Subject"); err != nil {
+		return nil, err
+	}
+	if err := checkCsrExtensions(req.Config.CsrExtensions); err != nil {
+		return nil, err
+	}
+	rev, err := applyRevocation(RevocationConfig{}, req.Revocation)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkTagKeys(req.Tags); err != nil {
+		return nil, err
+	}
+	if len(dedupeTags(req.Tags)) > MaxTags {
+		return nil, tooManyTags()
+	}
+	now := s.now()
+	ca := &CA{
+		ID:                s.newID(),
+		Account:           caller.Account,
+		Type:              req.Type,
+		Status:            StatusPendingCertificate,
+		CreatedAt:         now,
+		LastStateChangeAt: now,
+		Config:            req.Config,
+		Revocation:        rev,
+		KeyStorage:        orDefault(req.KeyStorage, DefaultKeyStorage),
+		UsageMode:         orDefault(req.UsageMode, DefaultUsageMode),
+		Tags:              dedupeTags(req.Tags),
+	}
+	var idem *Idempotency
+	if req.IdempotencyToken != "" {
+		idem = &Idempotency{Account: caller.Account, Operation: "CreateCertificateAuthority", Token: req.IdempotencyToken, Since: now.Add(-IdempotencyWindow)}
+	}
+	got, err := s.Store.CreateCA(ctx, ca, idem)
+	if err != nil {
+		return nil, fmt.Errorf("create CA: %w", err)
+	}
+	return got, nil
+}
+
+// DescribeCA returns the CA named by arn.
+func (s *Service) DescribeCA(ctx context.Context, caller Caller, arn string) (*CA, error) {
+	return s.load(ctx, caller, "DescribeCertificateAuthority", arn)
+}
+
+// UpdateRequest is the input of UpdateCA; nil fields are left unchanged.
+type UpdateRequest struct {
+	Status     *Status
+	Revocation RevocationRequest
+}
+
+// UpdateCA enables or disables a CA and changes its revocation configuration.
+func (s *Service) UpdateCA(ctx context.Context, caller Caller, arn string, req UpdateRequest) error {
+	if req.Status != nil && *req.Status != StatusActive && *req.Status != StatusDisabled {
+		return Errorf(KindInvalidArgs, "The status %s is not valid for UpdateCertificateAuthority; use ACTIVE or DISABLED.", *req.Status)
+	}
+	_, err := s.update(ctx, caller, "UpdateCertificateAuthority", arn, func(ca *CA) error {
+		now := s.now()
+		if st := ca.Reported(now); st != StatusActive && st != StatusDisabled {
+			return Errorf(KindInvalidState, "The certificate authority must be in the ACTIVE or DISABLED state to be updated")
+		}
+		rev, err := applyRevocation(ca.Revocation, req.Revocation)
+		if err != nil {
+			return err
+		}
+		ca.Revocation = rev
+		if req.Status != nil && *req.Status != ca.Status {
+			ca.Status = *req.Status
+			ca.LastStateChangeAt = now
+		}
+		return nil
+	})
+	return err
+}
+
+// DeleteCA deletes a CA. CAs that never got a key or failed are removed at
+// once; others enter a restoration window of windowDays (0 = 30).
+func (s *Service) DeleteCA(ctx context.Context, caller Caller, arn string, windowDays int) error {
+	if windowDays == 0 {
+		windowDays = DefaultDeletionWindowDays
+	}
+	purge := false
+	ca, err := s.update(ctx, caller, "DeleteCertificateAuthority", arn, func(ca *CA) error {
+		now := s.now()
+		switch ca.Reported(now) {
+		case StatusActive:
+			return Errorf(KindInvalidState, "The certificate authority %s is in the ACTIVE state and cannot be deleted. Disable it first.", arn)
+		case StatusDeleted:
+			return Errorf(KindInvalidState, "The certificate authority %s has already been deleted.", arn)
+		case StatusCreating, StatusFailed:
+			purge = true
+			return nil
+		}
+		ca.StatusBeforeDeletion = ca.Status
+		ca.Status = StatusDeleted
+		ca.LastStateChangeAt = now
+		ca.RestorableUntil = now.AddDate(0, 0, windowDays)
+		return nil
+	})
+	if err != nil || !purge {
+		return err
+	}
+	return s.Store.PurgeCA(ctx, ca.Account, ca.ID)
+}
+
+// RestoreCA brings a DELETED CA back to the status it had before deletion.
+func (s *Service) RestoreCA(ctx context.Context, caller Caller, arn string) error {
+	_, err := s.update(ctx, caller, "RestoreCertificateAuthority", arn, func(ca *CA) error {
+		if ca.Status != StatusDeleted {
+			return Errorf(KindInvalidState, "The certificate authority %s is not in the DELETED state and cannot be restored.", arn)
+		}
+		ca.Status = ca.StatusBeforeDeletion
+		ca.StatusBeforeDeletion = ""
+		ca.RestorableUntil = time.Time{}
+		ca.LastStateChangeAt = s.now()
+		return nil
+	})
+	return err
+}
+
+// PurgeExpiredDeletions removes CAs whose restoration window has ended.
+func (s *Service) PurgeExpiredDeletions(ctx context.Context) (int, error) {
+	return s.Store.PurgeDeletedBefore(ctx, s.now())
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

@@ -1,0 +1,44 @@
+package pca
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the persistence the domain needs. Every method that returns
+// without error has made its write durable.
+type Store interface {
+	// CreateCA saves a new CA. When idem is not nil and a CA was created for the
+	// same idempotency key after idem.Since, that CA is returned instead and
+	// nothing is written.
+	CreateCA(ctx context.Context, ca *CA, idem *Idempotency) (*CA, error)
+	// GetCA returns ErrNotFound when the account has no such CA.
+	GetCA(ctx context.Context, account, id string) (*CA, error)
+	// ListCAs returns up to limit CAs of account, ordered by creation time then
+	// ID, strictly after the given position (zero values for the first page).
+	ListCAs(ctx context.Context, account string, after ListPosition, limit int) ([]*CA, error)
+	// UpdateCA reads the CA, lets mutate change it and saves the result in one
+	// transaction, so concurrent updates cannot interleave. An error from
+	// mutate aborts the update and is returned unchanged.
+	UpdateCA(ctx context.Context, account, id string, mutate func(*CA) error) (*CA, error)
+	// PurgeCA removes a CA and everything that belongs to it.
+	PurgeCA(ctx context.Context, account, id string) error
+	// PurgeDeletedBefore removes every DELETED CA whose restoration window ended before t.
+	PurgeDeletedBefore(ctx context.Context, t time.Time) (int, error)
+	Close() error
+}
+
+// Idempotency identifies a retried request by its token.
+type Idempotency struct {
+	Account   string
+	Operation string
+	Token     string
+	// Since is the start of the window in which a token is still honoured.
+	Since time.Time
+}
+
+// ListPosition is a position in the (CreatedAt, ID) order of ListCAs.
+type ListPosition struct {
+	CreatedAt time.Time
+	ID        string
+}

@@ -1,0 +1,38 @@
+-- Certificate authorities. Times are Unix milliseconds; 0 means unset.
+CREATE TABLE certificate_authorities (
+    id                     TEXT PRIMARY KEY,
+    account                TEXT NOT NULL,
+    type                   TEXT NOT NULL,
+    status                 TEXT NOT NULL,
+    status_before_deletion TEXT NOT NULL DEFAULT '',
+    failure_reason         TEXT NOT NULL DEFAULT '',
+    created_at             BIGINT NOT NULL,
+    last_state_change_at   BIGINT NOT NULL,
+    restorable_until       BIGINT NOT NULL DEFAULT 0,
+    serial                 TEXT NOT NULL DEFAULT '',
+    not_before             BIGINT NOT NULL DEFAULT 0,
+    not_after              BIGINT NOT NULL DEFAULT 0,
+    key_storage            TEXT NOT NULL,
+    usage_mode             TEXT NOT NULL,
+    config                 TEXT NOT NULL, -- JSON of the CA configuration
+    revocation             TEXT NOT NULL  -- JSON of the revocation configuration
+);
+CREATE INDEX certificate_authorities_list ON certificate_authorities (account, created_at, id);
+CREATE INDEX certificate_authorities_deleted ON certificate_authorities (status, restorable_until);
+
+CREATE TABLE ca_tags (
+    ca_id     TEXT NOT NULL REFERENCES certificate_authorities (id) ON DELETE CASCADE,
+    position  INTEGER NOT NULL,
+    tag_key   TEXT NOT NULL,
+    tag_value TEXT, -- NULL when the tag was given without a value
+    PRIMARY KEY (ca_id, tag_key)
+);
+
+CREATE TABLE idempotency_tokens (
+    account    TEXT NOT NULL,
+    operation  TEXT NOT NULL,
+    token      TEXT NOT NULL,
+    result     TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (account, operation, token)
+);

@@ -1,0 +1,348 @@
+// Package storetest is the conformance suite every pca.Store backend must
+// pass. A backend's test calls Run with a function that opens an empty store.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/openpca/openpca/internal/pca"
+)
+
+// Run runs the whole suite; open must return a new, empty store each time.
+func Run(t *testing.T, open func(t *testing.T) pca.Store) {
+	tests := map[string]func(*testing.T, pca.Store){
+		"CreateGetRoundTrip":         testCreateGet,
+		"GetMissing":                 testGetMissing,
+		"AccountsAreSeparate":        testAccounts,
+		"ListOrderAndPaging":         testList,
+		"UpdateAppliesMutation":      testUpdate,
+		"UpdateErrorChangesNothing":  testUpdateAbort,
+		"ConcurrentUpdatesSerialize": testConcurrentUpdates,
+		"IdempotencyWindow":          testIdempotency,
+		"ConcurrentIdempotentCreate": testConcurrentIdempotent,
+		"Purge":                      testPurge,
+		"PurgeDeletedBefore":         testPurgeDeleted,
+	}
+	for name, fn := range tests {
+		t.Run(name, func(t *testing.T) {
+			s := open(t)
+			t.Cleanup(func() { s.Close() })
+			fn(t, s)
+		})
+	}
+}
+
+var base = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+
+func str(s string) *string { return &s }
+
+func newCA(account string, created time.Time) *pca.CA {
+	omit := false
+	return &pca.CA{
+		ID: uuid.NewString(), Account: account, Type: pca.TypeRoot, Status: pca.StatusPendingCertificate,
+		CreatedAt: created, LastStateChangeAt: created, KeyStorage: pca.DefaultKeyStorage, UsageMode: pca.DefaultUsageMode,
+		Config: pca.Config{KeyAlgorithm: "EC_prime256v1", SigningAlgorithm: "SHA256WITHECDSA",
+			Subject: pca.Name{CommonName: "Test CA", Organization: "openpca"},
+			CsrExtensions: &pca.CsrExtensions{KeyUsage: &pca.KeyUsage{KeyCertSign: true, CRLSign: true},
+				SubjectInformationAccess: []pca.AccessDescription{{MethodType: "CA_REPOSITORY",
+					Location: pca.GeneralName{UniformResourceIdentifier: "http://example.test/ca"}}}}},
+		Revocation: pca.RevocationConfig{CRL: pca.CRLConfig{Enabled: true, ExpirationInDays: 7, S3BucketName: "crl",
+			S3ObjectACL: "PUBLIC_READ", CrlType: "COMPLETE", OmitExtension: &omit}},
+		Tags: []pca.Tag{{Key: "team", Value: str("pki")}, {Key: "novalue"}, {Key: "empty", Value: str("")}},
+	}
+}
+
+func mustCreate(t *testing.T, s pca.Store, ca *pca.CA) *pca.CA {
+	t.Helper()
+	got, err := s.CreateCA(context.Background(), ca, nil)
+	if err != nil {
+		t.Fatalf("CreateCA: %v", err)
+	}
+	return got
+}
+
+func equalCA(t *testing.T, got, want *pca.CA) {
+	t.Helper()
+	g, w := fmt.Sprintf("%+v", deref(got)), fmt.Sprintf("%+v", deref(want))
+	if g != w {
+		t.Fatalf("CA differs:\n got %s\nwant %s", g, w)
+	}
+}
+
+// deref renders pointer fields by value so two equal CAs print the same.
+func deref(ca *pca.CA) any {
+	type flat struct {
+		CA   pca.CA
+		Ext  pca.CsrExtensions
+		KU   pca.KeyUsage
+		Omit bool
+		Tags []string
+	}
+	f := flat{CA: *ca}
+	if ca.Config.CsrExtensions != nil {
+		f.Ext = *ca.Config.CsrExtensions
+		if f.Ext.KeyUsage != nil {
+			f.KU = *f.Ext.KeyUsage
+		}
+		f.Ext.KeyUsage = nil
+		f.CA.Config.CsrExtensions = nil
+	}
+	if ca.Revocation.CRL.OmitExtension != nil {
+		f.Omit = *ca.Revocation.CRL.OmitExtension
+		f.CA.Revocation.CRL.OmitExtension = nil
+	}
+	for _, t := range ca.Tags {
+		v := "<nil>"
+		if t.Value != nil {
+			v = "=" + *t.Value
+		}
+		f.Tags = append(f.Tags, t.Key+v)
+	}
+	f.CA.Tags = nil
+	return f
+}
+
+func testCreateGet(t *testing.T, s pca.Store) {
+	ca := newCA("111111111111", base)
+	ca.NotBefore, ca.NotAfter, ca.Serial = base, base.AddDate(10, 0, 0), "0a1b"
+	mustCreate(t, s, ca)
+	got, err := s.GetCA(context.Background(), ca.Account, ca.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	equalCA(t, got, ca)
+}
+
+func testGetMissing(t *testing.T, s pca.Store) {
+	if _, err := s.GetCA(context.Background(), "111111111111", uuid.NewString()); !errors.Is(err, pca.ErrNotFound) {
+		t.Fatalf("GetCA of a missing CA: got %v, want ErrNotFound", err)
+	}
+	_, err := s.UpdateCA(context.Background(), "111111111111", uuid.NewString(), func(*pca.CA) error { return nil })
+	if !errors.Is(err, pca.ErrNotFound) {
+		t.Fatalf("UpdateCA of a missing CA: got %v, want ErrNotFound", err)
+	}
+}
+
+func testAccounts(t *testing.T, s pca.Store) {
+	ca := mustCreate(t, s, newCA("111111111111", base))
+	if _, err := s.GetCA(context.Background(), "222222222222", ca.ID); !errors.Is(err, pca.ErrNotFound) {
+		t.Fatalf("another account's CA: got %v, want ErrNotFound", err)
+	}
+	list, err := s.ListCAs(context.Background(), "222222222222", pca.ListPosition{}, 10)
+	if err != nil || len(list) != 0 {
+		t.Fatalf("another account's list: %d CAs, %v", len(list), err)
+	}
+}
+
+func testList(t *testing.T, s pca.Store) {
+	var want []string
+	for i := range 7 {
+		// Two CAs share each creation time, so ordering by ID is exercised.
+		ca := mustCreate(t, s, newCA("111111111111", base.Add(time.Duration(i/2)*time.Second)))
+		want = append(want, ca.ID)
+	}
+	var got []string
+	var after pca.ListPosition
+	for range 10 {
+		page, err := s.ListCAs(context.Background(), "111111111111", after, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ca := range page {
+			got = append(got, ca.ID)
+			after = pca.ListPosition{CreatedAt: ca.CreatedAt, ID: ca.ID}
+			if len(ca.Tags) != 3 {
+				t.Fatalf("listed CA has %d tags, want 3", len(ca.Tags))
+			}
+		}
+		if len(page) < 3 {
+			break
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("listed %d CAs, want %d", len(got), len(want))
+	}
+	seen := map[string]bool{}
+	for i, id := range got {
+		seen[id] = true
+		if i > 0 {
+			prev, _ := s.GetCA(context.Background(), "111111111111", got[i-1])
+			cur, _ := s.GetCA(context.Background(), "111111111111", id)
+			if cur.CreatedAt.Before(prev.CreatedAt) || (cur.CreatedAt.Equal(prev.CreatedAt) && cur.ID < prev.ID) {
+				t.Fatalf("list out of order at %d", i)
+			}
+		}
+	}
+	for _, id := range want {
+		if !seen[id] {
+			t.Fatalf("CA %s missing from the list", id)
+		}
+	}
+}
+
+func testUpdate(t *testing.T, s pca.Store) {
+	ca := mustCreate(t, s, newCA("111111111111", base))
+	later := base.Add(time.Hour)
+	got, err := s.UpdateCA(context.Background(), ca.Account, ca.ID, func(c *pca.CA) error {
+		c.Status, c.StatusBeforeDeletion, c.RestorableUntil, c.LastStateChangeAt = pca.StatusDeleted, pca.StatusDisabled, later, later
+		c.Tags = []pca.Tag{{Key: "new", Value: str("v")}}
+		c.Revocation.OCSP = pca.OCSPConfig{Enabled: true, OcspCustomCname: "ocsp.example.test"}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, err := s.GetCA(context.Background(), ca.Account, ca.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	equalCA(t, read, got)
+	if read.Status != pca.StatusDeleted || len(read.Tags) != 1 || !read.RestorableUntil.Equal(later) || !read.Revocation.OCSP.Enabled {
+		t.Fatalf("update not saved: %+v", read)
+	}
+}
+
+func testUpdateAbort(t *testing.T, s pca.Store) {
+	ca := mustCreate(t, s, newCA("111111111111", base))
+	boom := errors.New("boom")
+	_, err := s.UpdateCA(context.Background(), ca.Account, ca.ID, func(c *pca.CA) error {
+		c.Status = pca.StatusDisabled
+		c.Tags = nil
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("got %v, want the mutation's error", err)
+	}
+	read, _ := s.GetCA(context.Background(), ca.Account, ca.ID)
+	equalCA(t, read, ca)
+}
+
+func testConcurrentUpdates(t *testing.T, s pca.Store) {
+	ca := mustCreate(t, s, newCA("111111111111", base))
+	const n = 20
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.UpdateCA(context.Background(), ca.Account, ca.ID, func(c *pca.CA) error {
+				c.Tags = append(c.Tags, pca.Tag{Key: fmt.Sprintf("k%02d", i), Value: str("v")})
+				return nil
+			})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	read, _ := s.GetCA(context.Background(), ca.Account, ca.ID)
+	if len(read.Tags) != 3+n {
+		t.Fatalf("lost updates: %d tags, want %d", len(read.Tags), 3+n)
+	}
+}
+
+func testIdempotency(t *testing.T, s pca.Store) {
+	ctx := context.Background()
+	idem := &pca.Idempotency{Account: "111111111111", Operation: "CreateCertificateAuthority", Token: "tok", Since: base.Add(-5 * time.Minute)}
+	first, err := s.CreateCA(ctx, newCA("111111111111", base), idem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := s.CreateCA(ctx, newCA("111111111111", base.Add(time.Minute)), idem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.ID != first.ID {
+		t.Fatalf("same token in the window made a new CA")
+	}
+	other := *idem
+	other.Token = "other"
+	third, err := s.CreateCA(ctx, newCA("111111111111", base.Add(time.Minute)), &other)
+	if err != nil || third.ID == first.ID {
+		t.Fatalf("another token must make a new CA: %v", err)
+	}
+	late := *idem
+	late.Since = base.Add(time.Minute) // the first use is now outside the window
+	fourth, err := s.CreateCA(ctx, newCA("111111111111", base.Add(6*time.Minute)), &late)
+	if err != nil || fourth.ID == first.ID {
+		t.Fatalf("an expired token must make a new CA: %v", err)
+	}
+	list, _ := s.ListCAs(ctx, "111111111111", pca.ListPosition{}, 100)
+	if len(list) != 3 {
+		t.Fatalf("%d CAs stored, want 3", len(list))
+	}
+}
+
+func testConcurrentIdempotent(t *testing.T, s pca.Store) {
+	idem := &pca.Idempotency{Account: "111111111111", Operation: "CreateCertificateAuthority", Token: "race", Since: base.Add(-5 * time.Minute)}
+	const n = 8
+	ids := make(chan string, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ca, err := s.CreateCA(context.Background(), newCA("111111111111", base), idem)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ids <- ca.ID
+		}()
+	}
+	wg.Wait()
+	close(ids)
+	distinct := map[string]bool{}
+	for id := range ids {
+		distinct[id] = true
+	}
+	if len(distinct) != 1 {
+		t.Fatalf("%d CAs created for one token, want 1", len(distinct))
+	}
+}
+
+func testPurge(t *testing.T, s pca.Store) {
+	ca := mustCreate(t, s, newCA("111111111111", base))
+	if err := s.PurgeCA(context.Background(), ca.Account, ca.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetCA(context.Background(), ca.Account, ca.ID); !errors.Is(err, pca.ErrNotFound) {
+		t.Fatalf("purged CA still readable: %v", err)
+	}
+}
+
+func testPurgeDeleted(t *testing.T, s pca.Store) {
+	ctx := context.Background()
+	mk := func(status pca.Status, until time.Time) string {
+		ca := newCA("111111111111", base)
+		ca.Status, ca.RestorableUntil = status, until
+		return mustCreate(t, s, ca).ID
+	}
+	gone := mk(pca.StatusDeleted, base.Add(time.Hour))
+	kept := mk(pca.StatusDeleted, base.Add(3*time.Hour))
+	active := mk(pca.StatusActive, time.Time{})
+	n, err := s.PurgeDeletedBefore(ctx, base.Add(2*time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("purged %d, %v; want 1", n, err)
+	}
+	if _, err := s.GetCA(ctx, "111111111111", gone); !errors.Is(err, pca.ErrNotFound) {
+		t.Fatal("expired deletion not purged")
+	}
+	for _, id := range []string{kept, active} {
+		if _, err := s.GetCA(ctx, "111111111111", id); err != nil {
+			t.Fatalf("CA %s wrongly purged: %v", id, err)
+		}
+	}
+}
