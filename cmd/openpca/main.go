@@ -1,3 +1,92 @@
+// Command openpca is a self-hosted certificate authority that speaks the AWS
+// Private CA API.
+//
+//	openpca serve [flags]   run the server
 package main
 
-func main() {}
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"regexp"
+	"strings"
+	"syscall"
+
+	"github.com/openpca/openpca/internal/server"
+)
+
+func main() {
+	if len(os.Args) < 2 || os.Args[1] != "serve" {
+		fmt.Fprintln(os.Stderr, "usage: openpca serve [flags]   (openpca serve -h lists the flags)")
+		os.Exit(2)
+	}
+	if err := serve(os.Args[2:]); err != nil {
+		fmt.Fprintln(os.Stderr, "openpca:", err)
+		os.Exit(1)
+	}
+}
+
+var accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
+
+func serve(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg := server.Config{}
+	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8420", "address the API listens on")
+	fs.StringVar(&cfg.DataDir, "data-dir", "./openpca-data", "directory for the embedded database and generated files")
+	fs.StringVar(&cfg.AccountID, "account-id", "000000000000", "12-digit account id of the root principal")
+	fs.StringVar(&cfg.Region, "region", "us-east-1", "region this server answers for (SigV4 scope and ARNs)")
+	fs.StringVar(&cfg.PublicURL, "public-url", "", "base URL written into CRL and OCSP URLs (default http://<addr>)")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := applyEnv(fs); err != nil {
+		return err
+	}
+	if !accountPattern.MatchString(cfg.AccountID) {
+		return fmt.Errorf("--account-id must be 12 digits, got %q", cfg.AccountID)
+	}
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = "http://" + cfg.Addr
+	}
+	cfg.AccessKeyID = os.Getenv("OPENPCA_ACCESS_KEY_ID")
+	cfg.SecretAccessKey = os.Getenv("OPENPCA_SECRET_ACCESS_KEY")
+
+	switch *logFormat {
+	case "text":
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	case "json":
+		cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	default:
+		return fmt.Errorf("--log-format must be text or json, got %q", *logFormat)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	err := server.Run(ctx, cfg)
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// applyEnv sets every flag not given on the command line from
+// OPENPCA_<FLAG_IN_CAPS> when that variable is set.
+func applyEnv(fs *flag.FlagSet) error {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "OPENPCA_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(name); ok && !given[f.Name] && err == nil {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("%s: %w", name, e)
+			}
+		}
+	})
+	return err
+}

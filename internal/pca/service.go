@@ -155,6 +155,9 @@ func (s *Service) CreateCA(ctx context.Context, caller Caller, req CreateRequest
 	return got, nil
 }
 
+// ReportedStatus is the status callers see for ca now (see CA.Reported).
+func (s *Service) ReportedStatus(ca *CA) Status { return ca.Reported(s.now()) }
+
 // DescribeCA returns the CA named by arn.
 func (s *Service) DescribeCA(ctx context.Context, caller Caller, arn string) (*CA, error) {
 	return s.load(ctx, caller, "DescribeCertificateAuthority", arn)

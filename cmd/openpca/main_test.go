@@ -1,0 +1,146 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// buildBinary compiles openpca once per test run.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "openpca")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// start runs `openpca serve args...` in dir and waits for /healthz.
+func start(t *testing.T, bin, dir, addr string, env []string, args ...string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return cmd
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("server did not become healthy on %s", addr)
+	return nil
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// awsCLI runs the AWS CLI against addr with the server's generated credentials.
+func awsCLI(t *testing.T, addr, credFile string, args ...string) []byte {
+	t.Helper()
+	if _, err := exec.LookPath("aws"); err != nil {
+		t.Skip("the AWS CLI is not installed")
+	}
+	cmd := exec.Command("aws", append([]string{"--endpoint-url", "http://" + addr, "--region", "us-east-1", "--output", "json", "acm-pca"}, args...)...)
+	cmd.Env = append(os.Environ(), "AWS_SHARED_CREDENTIALS_FILE="+credFile, "AWS_PROFILE=openpca",
+		"AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY=", "AWS_CONFIG_FILE=/dev/null")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// The README's quickstart: no flags, default address, generated credentials,
+// the AWS CLI answers.
+func TestServeDefaultsWithAWSCLI(t *testing.T) {
+	if c, err := net.DialTimeout("tcp", "127.0.0.1:8420", 200*time.Millisecond); err == nil {
+		c.Close()
+		t.Skip("127.0.0.1:8420 is in use")
+	}
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	cmd := start(t, bin, dir, "127.0.0.1:8420", nil)
+	credFile := filepath.Join(dir, "openpca-data", "credentials")
+	st, err := os.Stat(credFile)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("credentials file: %v %v", st, err)
+	}
+	var list struct{ CertificateAuthorities []any }
+	if err := json.Unmarshal(awsCLI(t, "127.0.0.1:8420", credFile, "list-certificate-authorities"), &list); err != nil {
+		t.Fatal(err)
+	}
+	// Graceful shutdown on SIGTERM.
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no exit within 20 s of SIGTERM")
+	}
+}
+
+// A CA acknowledged with 200 survives kill -9.
+func TestCreateSurvivesKill9(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	env := []string{"OPENPCA_ADDR=" + addr}
+	cmd := start(t, bin, dir, addr, env)
+	credFile := filepath.Join(dir, "openpca-data", "credentials")
+	cfg := filepath.Join(dir, "cfg.json")
+	os.WriteFile(cfg, []byte(`{"KeyAlgorithm":"EC_prime256v1","SigningAlgorithm":"SHA256WITHECDSA","Subject":{"CommonName":"kill9"}}`), 0o600)
+	var created struct{ CertificateAuthorityArn string }
+	out := awsCLI(t, addr, credFile, "create-certificate-authority", "--certificate-authority-type", "ROOT",
+		"--certificate-authority-configuration", "file://"+cfg)
+	if err := json.Unmarshal(out, &created); err != nil || created.CertificateAuthorityArn == "" {
+		t.Fatalf("create: %v %s", err, out)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+
+	start(t, bin, dir, addr, env)
+	var desc struct{ CertificateAuthority struct{ Arn, Status string } }
+	out = awsCLI(t, addr, credFile, "describe-certificate-authority", "--certificate-authority-arn", created.CertificateAuthorityArn)
+	if err := json.Unmarshal(out, &desc); err != nil || desc.CertificateAuthority.Arn != created.CertificateAuthorityArn {
+		t.Fatalf("after kill -9: %v %s", err, out)
+	}
+}

@@ -1,0 +1,179 @@
+// Package server assembles openpca: storage, domain, protocol layer,
+// authentication, metrics and the HTTP listener.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/openpca/openpca/internal/acmpca"
+	"github.com/openpca/openpca/internal/acmpca/api"
+	"github.com/openpca/openpca/internal/awsproto"
+	"github.com/openpca/openpca/internal/credentials"
+	"github.com/openpca/openpca/internal/pca"
+	"github.com/openpca/openpca/internal/sigv4"
+	"github.com/openpca/openpca/internal/store/sqlite"
+)
+
+// Config is what `openpca serve` is started with.
+type Config struct {
+	Addr      string
+	DataDir   string
+	AccountID string
+	Region    string
+	PublicURL string
+	// AccessKeyID and SecretAccessKey set the root principal's key; when both
+	// are empty a key is generated into <DataDir>/credentials.
+	AccessKeyID     string
+	SecretAccessKey string
+	Logger          *slog.Logger
+	// Now is the domain's clock; nil means time.Now. SigV4 always uses the wall clock.
+	Now func() time.Time
+}
+
+// Server is an assembled openpca instance.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	store    pca.Store
+	domain   *pca.Service
+	handler  http.Handler
+	Key      credentials.Key
+	Registry *prometheus.Registry
+}
+
+// New opens the data directory and builds the server; Close releases it.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	credPath := filepath.Join(cfg.DataDir, "credentials")
+	key, src, err := credentials.Load(cfg.AccessKeyID, cfg.SecretAccessKey, credPath)
+	if err != nil {
+		return nil, err
+	}
+	switch src {
+	case credentials.Generated:
+		log.Info("generated root access key", "access_key_id", key.AccessKeyID, "credentials_file", credPath, "profile", credentials.Profile)
+	case credentials.FromFile:
+		log.Info("loaded root access key", "access_key_id", key.AccessKeyID, "credentials_file", credPath, "profile", credentials.Profile)
+	default:
+		log.Info("root access key from the environment", "access_key_id", key.AccessKeyID)
+	}
+
+	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "openpca.db"))
+	if err != nil {
+		return nil, err
+	}
+	domain := &pca.Service{Store: store, Region: cfg.Region, Now: cfg.Now}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	root := pca.Caller{Account: cfg.AccountID, ARN: "arn:aws:iam::" + cfg.AccountID + ":root"}
+	verifier := &sigv4.Verifier{
+		Service: "acm-pca",
+		Region:  cfg.Region,
+		// Signatures are checked against the wall clock, never a test clock.
+		Lookup: func(_ context.Context, id string) (string, bool, error) {
+			if id == key.AccessKeyID {
+				return key.SecretAccessKey, true, nil
+			}
+			return "", false, nil
+		},
+	}
+	apiHandler := &awsproto.Service{
+		Name:         "ACMPrivateCA",
+		TargetPrefix: "ACMPrivateCA",
+		Operations:   instrument(reg, api.Operations(acmpca.New(domain))),
+		Logger:       log,
+		Authenticate: func(r *http.Request, body []byte) (context.Context, error) {
+			if _, err := verifier.Verify(r, body); err != nil {
+				return nil, err
+			}
+			return acmpca.WithCaller(r.Context(), root), nil
+		},
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.Handle("/", apiHandler)
+
+	return &Server{cfg: cfg, log: log, store: store, domain: domain, handler: mux, Key: key, Registry: reg}, nil
+}
+
+// Handler serves the API, /healthz and /metrics.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Close closes the database.
+func (s *Server) Close() error { return s.store.Close() }
+
+// Run serves until ctx is cancelled, then lets in-flight requests finish and
+// closes the database.
+func Run(ctx context.Context, cfg Config) error {
+	s, err := New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	go s.sweep(ctx)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("openpca listening", "addr", ln.Addr().String(), "region", cfg.Region, "account", cfg.AccountID, "data_dir", cfg.DataDir)
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// sweep purges CAs whose restoration window has ended.
+func (s *Server) sweep(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		if n, err := s.domain.PurgeExpiredDeletions(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("purging deleted CAs", "err", err)
+		} else if n > 0 {
+			s.log.Info("purged deleted CAs", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,92 @@
+"""boto3 (AWS JSON 1.1) smoke test against a running openpca.
+
+Reads OPENPCA_ENDPOINT, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; exits
+non-zero with a message on the first mismatch.
+"""
+import datetime
+import os
+import sys
+
+import boto3
+import botocore.config
+from botocore.exceptions import ClientError
+
+pca = boto3.client(
+    "acm-pca",
+    endpoint_url=os.environ["OPENPCA_ENDPOINT"],
+    region_name="us-east-1",
+    config=botocore.config.Config(retries={"max_attempts": 1}),
+)
+
+
+def expect_error(code, fn, **kwargs):
+    try:
+        fn(**kwargs)
+    except ClientError as e:
+        got = e.response["Error"]["Code"]
+        assert got == code, f"{fn.__name__}: want {code}, got {got}: {e}"
+        assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 400, e.response
+        return e
+    raise AssertionError(f"{fn.__name__}: want {code}, call succeeded")
+
+
+config = {
+    "KeyAlgorithm": "EC_secp384r1",
+    "SigningAlgorithm": "SHA384WITHECDSA",
+    "Subject": {"CommonName": "boto3 root", "Organization": "openpca"},
+}
+arn = pca.create_certificate_authority(
+    CertificateAuthorityConfiguration=config,
+    CertificateAuthorityType="ROOT",
+    IdempotencyToken="boto3-smoke",
+    Tags=[{"Key": "suite", "Value": "boto3"}],
+)["CertificateAuthorityArn"]
+again = pca.create_certificate_authority(
+    CertificateAuthorityConfiguration=config, CertificateAuthorityType="ROOT", IdempotencyToken="boto3-smoke"
+)["CertificateAuthorityArn"]
+assert again == arn, (again, arn)
+
+ca = pca.describe_certificate_authority(CertificateAuthorityArn=arn)["CertificateAuthority"]
+assert ca["Status"] == "PENDING_CERTIFICATE", ca
+assert isinstance(ca["CreatedAt"], datetime.datetime) and ca["CreatedAt"].tzinfo is not None, ca["CreatedAt"]
+assert ca["CertificateAuthorityConfiguration"]["Subject"]["CommonName"] == "boto3 root"
+assert ca["RevocationConfiguration"]["CrlConfiguration"] == {"Enabled": False}, ca["RevocationConfiguration"]
+
+listed = pca.list_certificate_authorities()["CertificateAuthorities"]
+assert [c["Arn"] for c in listed] == [arn], listed
+pages = list(pca.get_paginator("list_certificate_authorities").paginate(PaginationConfig={"PageSize": 1}))
+assert sum(len(p["CertificateAuthorities"]) for p in pages) == 1
+
+pca.tag_certificate_authority(CertificateAuthorityArn=arn, Tags=[{"Key": "env", "Value": "test"}])
+tags = {t["Key"]: t.get("Value") for t in pca.list_tags(CertificateAuthorityArn=arn)["Tags"]}
+assert tags == {"suite": "boto3", "env": "test"}, tags
+pca.untag_certificate_authority(CertificateAuthorityArn=arn, Tags=[{"Key": "env"}])
+tags = {t["Key"] for t in pca.list_tags(CertificateAuthorityArn=arn)["Tags"]}
+assert tags == {"suite"}, tags
+
+# Modelled errors arrive as the client's own exception classes.
+try:
+    pca.describe_certificate_authority(
+        CertificateAuthorityArn="arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/00000000-0000-4000-8000-000000000000"
+    )
+    raise AssertionError("unknown CA described")
+except pca.exceptions.ResourceNotFoundException:
+    pass
+expect_error("InvalidStateException", pca.update_certificate_authority, CertificateAuthorityArn=arn, Status="DISABLED")
+# botocore checks neither enums nor maximum lengths: the server must.
+e = expect_error("ValidationException", pca.create_certificate_authority,
+                 CertificateAuthorityConfiguration=config, CertificateAuthorityType="ROOT", IdempotencyToken="x" * 37)
+assert "Member must have length less than or equal to 36" in str(e), e
+expect_error("ValidationException", pca.delete_certificate_authority, CertificateAuthorityArn=arn, PermanentDeletionTimeInDays=31)
+e = expect_error("ValidationException", pca.create_certificate_authority,
+                 CertificateAuthorityConfiguration=dict(config, KeyAlgorithm="FOO"), CertificateAuthorityType="ROOT")
+assert "at 'certificateAuthorityConfiguration.keyAlgorithm' failed to satisfy constraint: Member must satisfy enum value set" in str(e), e
+expect_error("InvalidArgsException", pca.create_certificate_authority,
+             CertificateAuthorityConfiguration=dict(config, SigningAlgorithm="SHA256WITHRSA"), CertificateAuthorityType="ROOT")
+
+pca.delete_certificate_authority(CertificateAuthorityArn=arn, PermanentDeletionTimeInDays=7)
+ca = pca.describe_certificate_authority(CertificateAuthorityArn=arn)["CertificateAuthority"]
+assert ca["Status"] == "DELETED" and "RestorableUntil" in ca, ca
+pca.restore_certificate_authority(CertificateAuthorityArn=arn)
+assert pca.describe_certificate_authority(CertificateAuthorityArn=arn)["CertificateAuthority"]["Status"] == "PENDING_CERTIFICATE"
+print("boto3 smoke: ok")
