@@ -181,7 +181,9 @@ func TestRawSuccess(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var out struct{ CertificateAuthority struct{ CreatedAt json.RawMessage } }
+	var out struct {
+		CertificateAuthority struct{ CreatedAt json.RawMessage }
+	}
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
 		t.Fatal(err)
 	}

@@ -328,4 +328,3 @@ func assertStatus(t *testing.T, err error, status int) {
 		t.Errorf("HTTP status %d, want %d", re.HTTPStatusCode(), status)
 	}
 }
-

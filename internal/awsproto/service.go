@@ -34,8 +34,10 @@ type Service struct {
 	MaxBodyBytes int64
 
 	// Authenticate, if set, runs once the body is read and the protocol and
-	// operation are known, before decoding. It returns the context to run the
-	// operation with (nil keeps the request's); its error is sent to the client.
+	// operation are known, before decoding. r.Body is consumed by then: body
+	// holds its bytes (SigV4 hashes them). It returns the context to run the
+	// operation with (nil keeps the request's); its error is sent to the
+	// client in the request's protocol.
 	Authenticate func(r *http.Request, body []byte) (context.Context, error)
 
 	Logger *slog.Logger // nil means slog.Default()
@@ -47,16 +49,16 @@ type Service struct {
 // 1 MiB limit would refuse valid requests.
 const DefaultMaxBodyBytes = 4 << 20
 
-// Protocol identifies a wire protocol.
-type Protocol int
+// protocol identifies a wire protocol.
+type protocol int
 
 const (
-	JSON11    Protocol = iota // AWS JSON 1.1
-	RPCv2CBOR                 // Smithy RPC v2 CBOR
+	awsJSON11 protocol = iota // AWS JSON 1.1
+	rpcV2CBOR                 // Smithy RPC v2 CBOR
 )
 
-func (p Protocol) String() string {
-	if p == RPCv2CBOR {
+func (p protocol) String() string {
+	if p == rpcV2CBOR {
 		return "rpc-v2-cbor"
 	}
 	return "awsJson1_1"
@@ -94,14 +96,14 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // serve does the work of ServeHTTP once routing is done; routeErr is the
-// routing outcome, reported here so that every failure takes one path.
-func (s *Service) serve(ctx context.Context, r *http.Request, proto Protocol, opName string, routeErr error) (out map[string]any, err error) {
+// routing outcome, handled here so that every failure takes one path.
+func (s *Service) serve(ctx context.Context, r *http.Request, proto protocol, opName string, routeErr error) (map[string]any, error) {
 	if routeErr != nil {
 		return nil, routeErr
 	}
 	op, ok := s.Operations[opName]
 	if !ok {
-		return nil, NewError(CodeUnknownOperation, "Unknown operation "+opName)
+		return nil, NewError(CodeUnknownOperation, "Unknown operation "+truncate(opName))
 	}
 	body, err := s.readBody(r)
 	if err != nil {
@@ -117,7 +119,7 @@ func (s *Service) serve(ctx context.Context, r *http.Request, proto Protocol, op
 		}
 	}
 	var in map[string]any
-	if proto == RPCv2CBOR {
+	if proto == rpcV2CBOR {
 		in, err = DecodeCBOR(body)
 	} else {
 		in, err = DecodeJSON(body)
@@ -125,32 +127,42 @@ func (s *Service) serve(ctx context.Context, r *http.Request, proto Protocol, op
 	if err != nil {
 		return nil, err
 	}
-	// A panicking operation must not take the connection down without an
-	// answer; report it like any other internal error.
-	defer func() {
-		if p := recover(); p != nil {
-			out, err = nil, fmt.Errorf("panic in %s: %v", opName, p)
-		}
-	}()
-	out, err = op(ctx, in)
+	out, err := run(ctx, opName, op, in)
 	if err == nil && out == nil {
 		out = map[string]any{}
 	}
 	return out, err
 }
 
+// run calls op, turning a panic into an internal error so the client still
+// gets an answer and the server log gets the cause.
+func run(ctx context.Context, name string, op Operation, in map[string]any) (map[string]any, error) {
+	var out map[string]any
+	var err error
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				out, err = nil, fmt.Errorf("panic in %s: %v", name, p)
+			}
+		}()
+		out, err = op(ctx, in)
+	}()
+	return out, err
+}
+
 // route identifies the protocol and operation. RPC v2 CBOR is chosen by its
-// Smithy-Protocol header, as that protocol requires; anything else is JSON 1.1.
-func (s *Service) route(r *http.Request) (Protocol, string, error) {
-	proto := JSON11
+// Smithy-Protocol header, as that protocol requires; anything else is JSON 1.1,
+// which routes on X-Amz-Target alone and, like AWS, ignores the path.
+func (s *Service) route(r *http.Request) (protocol, string, error) {
+	proto := awsJSON11
 	if strings.EqualFold(r.Header.Get(headerSmithy), smithyRPCv2CBOR) {
-		proto = RPCv2CBOR
+		proto = rpcV2CBOR
 	}
 	if r.Method != http.MethodPost { // the only method either protocol uses
 		return proto, "", &GenericError{Code: CodeUnknownOperation, Status: http.StatusMethodNotAllowed,
 			Message: "Method " + truncate(r.Method) + " is not allowed; use POST"}
 	}
-	if proto == RPCv2CBOR {
+	if proto == rpcV2CBOR {
 		op, ok := strings.CutPrefix(r.URL.Path, "/service/"+s.Name+"/operation/")
 		if !ok || op == "" || strings.Contains(op, "/") {
 			return proto, "", NewError(CodeUnknownOperation, "No operation at "+truncate(r.URL.Path))
@@ -190,10 +202,10 @@ func (s *Service) readBody(r *http.Request) ([]byte, error) {
 	return body, nil
 }
 
-func (s *Service) write(w http.ResponseWriter, log *slog.Logger, proto Protocol, status int, v map[string]any) {
+func (s *Service) write(w http.ResponseWriter, log *slog.Logger, proto protocol, status int, v map[string]any) {
 	var body []byte
 	var err error
-	if proto == RPCv2CBOR {
+	if proto == rpcV2CBOR {
 		body, err = EncodeCBOR(v)
 	} else {
 		body, err = EncodeJSON(v)
@@ -204,7 +216,7 @@ func (s *Service) write(w http.ResponseWriter, log *slog.Logger, proto Protocol,
 		return
 	}
 	h := w.Header()
-	if proto == RPCv2CBOR {
+	if proto == rpcV2CBOR {
 		h.Set(headerSmithy, smithyRPCv2CBOR)
 		h.Set("Content-Type", contentTypeCBOR)
 	} else {
@@ -216,7 +228,7 @@ func (s *Service) write(w http.ResponseWriter, log *slog.Logger, proto Protocol,
 
 // writeError renders err in the request's protocol. Errors that are not an
 // Error are internal: the client gets a fixed message, the log the detail.
-func (s *Service) writeError(w http.ResponseWriter, log *slog.Logger, proto Protocol, err error) {
+func (s *Service) writeError(w http.ResponseWriter, log *slog.Logger, proto protocol, err error) {
 	var ae Error
 	if !errors.As(err, &ae) {
 		log.Error("internal error", "error", err)
@@ -231,7 +243,7 @@ func (s *Service) writeError(w http.ResponseWriter, log *slog.Logger, proto Prot
 	if msg := ae.Error(); msg != "" {
 		body["message"] = msg
 	}
-	if proto == RPCv2CBOR {
+	if proto == rpcV2CBOR {
 		body["__type"] = shapeID(ae)
 	} else {
 		body["__type"] = ae.ErrorCode()

@@ -64,20 +64,25 @@ func (e *ValidationError) HTTPStatus() int   { return http.StatusBadRequest }
 
 // Constraint texts, worded as AWS words them.
 
+// NotNull is the constraint a missing required member fails.
 const NotNull = "Member must not be null"
 
+// MaxLength is the constraint on the length of a string, blob or list.
 func MaxLength(n int64) string {
 	return "Member must have length less than or equal to " + strconv.FormatInt(n, 10)
 }
 
+// MinLength is the constraint on the length of a string, blob or list.
 func MinLength(n int64) string {
 	return "Member must have length greater than or equal to " + strconv.FormatInt(n, 10)
 }
 
+// MaxValue is the constraint on the value of a number.
 func MaxValue(n int64) string {
 	return "Member must have value less than or equal to " + strconv.FormatInt(n, 10)
 }
 
+// MinValue is the constraint on the value of a number.
 func MinValue(n int64) string {
 	return "Member must have value greater than or equal to " + strconv.FormatInt(n, 10)
 }
@@ -87,6 +92,7 @@ func Pattern(pattern string) string {
 	return "Member must satisfy regular expression pattern: " + pattern
 }
 
+// EnumSet lists the allowed values in model order.
 func EnumSet(values ...string) string {
 	return "Member must satisfy enum value set: [" + strings.Join(values, ", ") + "]"
 }

@@ -99,7 +99,7 @@ func newGenerator(m *model, namespace, pkg, modelPath string) (*generator, error
 			}
 			fields[f] = mn
 		}
-		if p := m.Shapes[sn].Pattern; p != "" {
+		if p := s.Pattern; p != "" {
 			re, err := translatePattern(p)
 			if err != nil {
 				return nil, fmt.Errorf("shape %s: %w", sn, err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -123,17 +124,25 @@ func (g *generator) genErrors(p *printer) {
 			status = s.Error.HTTPStatusCode
 		}
 		body.line("")
-		body.line("// %s is the modelled error %s. Its message is sent to the client.", t, code)
+		body.line("// %s is the modelled error %s.", t, code)
+		body.line("// Its message is sent to the client.")
 		body.line("type %s struct {", t)
 		body.line("Message string")
 		body.line("}")
 		body.line("")
 		body.line("var _ awsproto.ModeledError = (*%s)(nil)", t)
 		body.line("")
-		body.line("func (e *%s) Error() string { return e.Message }", t)
-		body.line("func (e *%s) ErrorCode() string { return %s }", t, quote(code))
-		body.line("func (e *%s) HTTPStatus() int { return %d }", t, status)
-		body.line("func (e *%s) ShapeID() string { return Namespace + %s }", t, quote("#"+s.name))
+		for _, m := range []struct{ sig, result string }{
+			{"Error() string", "e.Message"},
+			{"ErrorCode() string", quote(code)},
+			{"HTTPStatus() int", strconv.Itoa(status)},
+			{"ShapeID() string", "Namespace + " + quote("#"+s.name)},
+		} {
+			body.line("")
+			body.line("func (e *%s) %s {", t, m.sig)
+			body.line("return %s", m.result)
+			body.line("}")
+		}
 	}
 	writeImports(p, body)
 }

@@ -18,8 +18,8 @@ func TestTranslatePattern(t *testing.T) {
 		{`arn:[\w+=/,.@-]+:acm-pca:[\w+=/,.@-]*:[0-9]*:[\w+=,.@-]+(/[\w+=,.@-]+)*`,
 			[]string{"arn:aws:acm-pca:us-east-1:123456789012:certificate-authority/abc"}, []string{"arn:aws:kms:x:1:y"}},
 		{`a.b`, []string{"axb"}, []string{"a\nb", "a\rb", "a\u2028b"}}, // Java's dot excludes all line terminators
-		{`a\sb`, []string{"a b", "a\x0bb"}, []string{"ab"}},           // Java's \s includes \x0B
-		{`a|b`, []string{"a", "b"}, []string{"ab"}},                   // alternation stays inside the anchors
+		{`a\sb`, []string{"a b", "a\x0bb"}, []string{"ab"}},            // Java's \s includes \x0B
+		{`a|b`, []string{"a", "b"}, []string{"ab"}},                    // alternation stays inside the anchors
 		{`[]a]+`, []string{"]a"}, []string{"b"}},
 		{`(?:ab)+`, []string{"abab"}, []string{"aba"}},
 	}
@@ -46,16 +46,16 @@ func TestTranslatePattern(t *testing.T) {
 
 func TestTranslatePatternRefuses(t *testing.T) {
 	for _, java := range []string{
-		`(a)\1`,        // back-reference
-		`[a-z&&[^b]]`,  // class intersection
-		`[a[bc]]`,      // class union
-		`(?=a)a`,       // lookahead
-		`(?i)a`,        // inline flags
-		`a*+`,          // possessive quantifier (RE2 cannot parse it)
-		`\p{Alpha}+`,   // POSIX class name Java knows and RE2 does not
-		`a\v`,          // vertical whitespace class in Java, one character in RE2
-		`\u00`,         // short escape
-		`[abc`,         // unterminated class
+		`(a)\1`,       // back-reference
+		`[a-z&&[^b]]`, // class intersection
+		`[a[bc]]`,     // class union
+		`(?=a)a`,      // lookahead
+		`(?i)a`,       // inline flags
+		`a*+`,         // possessive quantifier (RE2 cannot parse it)
+		`\p{Alpha}+`,  // POSIX class name Java knows and RE2 does not
+		`a\v`,         // vertical whitespace class in Java, one character in RE2
+		`\u00`,        // short escape
+		`[abc`,        // unterminated class
 	} {
 		if re, err := translatePattern(java); err == nil {
 			t.Errorf("translatePattern(%q) = %q, want an error", java, re)

@@ -6,248 +6,458 @@ import (
 	"github.com/openpca/openpca/internal/awsproto"
 )
 
-// CertificateMismatchException is the modelled error CertificateMismatchException. Its message is sent to the client.
+// CertificateMismatchException is the modelled error CertificateMismatchException.
+// Its message is sent to the client.
 type CertificateMismatchException struct {
 	Message string
 }
 
 var _ awsproto.ModeledError = (*CertificateMismatchException)(nil)
 
-func (e *CertificateMismatchException) Error() string     { return e.Message }
-func (e *CertificateMismatchException) ErrorCode() string { return "CertificateMismatchException" }
-func (e *CertificateMismatchException) HTTPStatus() int   { return 400 }
+func (e *CertificateMismatchException) Error() string {
+	return e.Message
+}
+
+func (e *CertificateMismatchException) ErrorCode() string {
+	return "CertificateMismatchException"
+}
+
+func (e *CertificateMismatchException) HTTPStatus() int {
+	return 400
+}
+
 func (e *CertificateMismatchException) ShapeID() string {
 	return Namespace + "#CertificateMismatchException"
 }
 
-// ConcurrentModificationException is the modelled error ConcurrentModificationException. Its message is sent to the client.
+// ConcurrentModificationException is the modelled error ConcurrentModificationException.
+// Its message is sent to the client.
 type ConcurrentModificationException struct {
 	Message string
 }
 
 var _ awsproto.ModeledError = (*ConcurrentModificationException)(nil)
 
-func (e *ConcurrentModificationException) Error() string { return e.Message }
+func (e *ConcurrentModificationException) Error() string {
+	return e.Message
+}
+
 func (e *ConcurrentModificationException) ErrorCode() string {
 	return "ConcurrentModificationException"
 }
-func (e *ConcurrentModificationException) HTTPStatus() int { return 400 }
+
+func (e *ConcurrentModificationException) HTTPStatus() int {
+	return 400
+}
+
 func (e *ConcurrentModificationException) ShapeID() string {
 	return Namespace + "#ConcurrentModificationException"
 }
 
-// InvalidArgsException is the modelled error InvalidArgsException. Its message is sent to the client.
+// InvalidArgsException is the modelled error InvalidArgsException.
+// Its message is sent to the client.
 type InvalidArgsException struct {
 	Message string
 }
 
 var _ awsproto.ModeledError = (*InvalidArgsException)(nil)
 
-func (e *InvalidArgsException) Error() string     { return e.Message }
-func (e *InvalidArgsException) ErrorCode() string { return "InvalidArgsException" }
-func (e *InvalidArgsException) HTTPStatus() int   { return 400 }
-func (e *InvalidArgsException) ShapeID() string   { return Namespace + "#InvalidArgsException" }
+func (e *InvalidArgsException) Error() string {
+	return e.Message
+}
 
-// InvalidArnException is the modelled error InvalidArnException. Its message is sent to the client.
+func (e *InvalidArgsException) ErrorCode() string {
+	return "InvalidArgsException"
+}
+
+func (e *InvalidArgsException) HTTPStatus() int {
+	return 400
+}
+
+func (e *InvalidArgsException) ShapeID() string {
+	return Namespace + "#InvalidArgsException"
+}
+
+// InvalidArnException is the modelled error InvalidArnException.
+// Its message is sent to the client.
 type InvalidArnException struct {
 	Message string
 }
 
 var _ awsproto.ModeledError = (*InvalidArnException)(nil)
 
-func (e *InvalidArnException) Error() string     { return e.Message }
-func (e *InvalidArnException) ErrorCode() string { return "InvalidArnException" }
-func (e *InvalidArnException) HTTPStatus() int   { return 400 }
-func (e *InvalidArnException) ShapeID() string   { return Namespace + "#InvalidArnException" }
+func (e *InvalidArnException) Error() string {
+	return e.Message
+}
 
-// InvalidNextTokenException is the modelled error InvalidNextTokenException. Its message is sent to the client.
+func (e *InvalidArnException) ErrorCode() string {
+	return "InvalidArnException"
+}
+
+func (e *InvalidArnException) HTTPStatus() int {
+	return 400
+}
+
+func (e *InvalidArnException) ShapeID() string {
+	return Namespace + "#InvalidArnException"
+}
+
+// InvalidNextTokenException is the modelled error InvalidNextTokenException.
+// Its message is sent to the client.
 type InvalidNextTokenException struct {
 	Message string
 }
 
 var _ awsproto.ModeledError = (*InvalidNextTokenException)(nil)
 
-func (e *InvalidNextTokenException) Error() string     { return e.Message }
-func (e *InvalidNextTokenException) ErrorCode() string { return "InvalidNextTokenException" }
-func (e *InvalidNextTokenException) HTTPStatus() int   { return 400 }
-func (e *InvalidNextTokenException) ShapeID() string   { return Namespace + "#InvalidNextTokenException" }
+func (e *InvalidNextTokenException) Error() string {
+	return e.Message
+}
 
-// InvalidPolicyException is the modelled error InvalidPolicyException. Its message is sent to the client.
+func (e *InvalidNextTokenException) ErrorCode() string {
+	return "InvalidNextTokenException"
+}
+
+func (e *InvalidNextTokenException) HTTPStatus() int {
+	return 400
+}
+
+func (e *InvalidNextTokenException) ShapeID() string {
+	return Namespace + "#InvalidNextTokenException"
+}
+
+// InvalidPolicyException is the modelled error InvalidPolicyException.
+// Its message is sent to the client.
 type InvalidPolicyException struct {
 	Message string
 }
 
 var _ awsproto.ModeledError = (*InvalidPolicyException)(nil)
 
-func (e *InvalidPolicyException) Error() string     { return e.Message }
-func (e *InvalidPolicyException) ErrorCode() string { return "InvalidPolicyException" }
-func (e *InvalidPolicyException) HTTPStatus() int   { return 400 }
-func (e *InvalidPolicyException) ShapeID() string   { return Namespace + "#InvalidPolicyException" }
+func (e *InvalidPolicyException) Error() string {
+	return e.Message
+}
 
-// InvalidRequestException is the modelled error InvalidRequestException. Its message is sent to the client.
+func (e *InvalidPolicyException) ErrorCode() string {
+	return "InvalidPolicyException"
+}
+
+func (e *InvalidPolicyException) HTTPStatus() int {
+	return 400
+}
+
+func (e *InvalidPolicyException) ShapeID() string {
+	return Namespace + "#InvalidPolicyException"
+}
+
+// InvalidRequestException is the modelled error InvalidRequestException.
+// Its message is sent to the client.
 type InvalidRequestException struct {
 	Message string
 }
 
 var _ awsproto.ModeledError = (*InvalidRequestException)(nil)
 
-func (e *InvalidRequestException) Error() string     { return e.Message }
-func (e *InvalidRequestException) ErrorCode() string { return "InvalidRequestException" }
-func (e *InvalidRequestException) HTTPStatus() int   { return 400 }
-func (e *InvalidRequestException) ShapeID() string   { return Namespace + "#InvalidRequestException" }
+func (e *InvalidRequestException) Error() string {
+	return e.Message
+}
 
-// InvalidStateException is the modelled error InvalidStateException. Its message is sent to the client.
+func (e *InvalidRequestException) ErrorCode() string {
+	return "InvalidRequestException"
+}
+
+func (e *InvalidRequestException) HTTPStatus() int {
+	return 400
+}
+
+func (e *InvalidRequestException) ShapeID() string {
+	return Namespace + "#InvalidRequestException"
+}
+
+// InvalidStateException is the modelled error InvalidStateException.
+// Its message is sent to the client.
 type InvalidStateException struct {
 	Message string
 }
 
 var _ awsproto.ModeledError = (*InvalidStateException)(nil)
 
-func (e *InvalidStateException) Error() string     { return e.Message }
-func (e *InvalidStateException) ErrorCode() string { return "InvalidStateException" }
-func (e *InvalidStateException) HTTPStatus() int   { return 400 }
-func (e *InvalidStateException) ShapeID() string   { return Namespace + "#InvalidStateException" }
+func (e *InvalidStateException) Error() string {
+	return e.Message
+}
 
-// InvalidTagException is the modelled error InvalidTagException. Its message is sent to the client.
+func (e *InvalidStateException) ErrorCode() string {
+	return "InvalidStateException"
+}
+
+func (e *InvalidStateException) HTTPStatus() int {
+	return 400
+}
+
+func (e *InvalidStateException) ShapeID() string {
+	return Namespace + "#InvalidStateException"
+}
+
+// InvalidTagException is the modelled error InvalidTagException.
+// Its message is sent to the client.
 type InvalidTagException struct {
 	Message string
 }
 
 var _ awsproto.ModeledError = (*InvalidTagException)(nil)
 
-func (e *InvalidTagException) Error() string     { return e.Message }
-func (e *InvalidTagException) ErrorCode() string { return "InvalidTagException" }
-func (e *InvalidTagException) HTTPStatus() int   { return 400 }
-func (e *InvalidTagException) ShapeID() string   { return Namespace + "#InvalidTagException" }
+func (e *InvalidTagException) Error() string {
+	return e.Message
+}
 
-// LimitExceededException is the modelled error LimitExceededException. Its message is sent to the client.
+func (e *InvalidTagException) ErrorCode() string {
+	return "InvalidTagException"
+}
+
+func (e *InvalidTagException) HTTPStatus() int {
+	return 400
+}
+
+func (e *InvalidTagException) ShapeID() string {
+	return Namespace + "#InvalidTagException"
+}
+
+// LimitExceededException is the modelled error LimitExceededException.
+// Its message is sent to the client.
 type LimitExceededException struct {
 	Message string
 }
 
 var _ awsproto.ModeledError = (*LimitExceededException)(nil)
 
-func (e *LimitExceededException) Error() string     { return e.Message }
-func (e *LimitExceededException) ErrorCode() string { return "LimitExceededException" }
-func (e *LimitExceededException) HTTPStatus() int   { return 400 }
-func (e *LimitExceededException) ShapeID() string   { return Namespace + "#LimitExceededException" }
+func (e *LimitExceededException) Error() string {
+	return e.Message
+}
 
-// LockoutPreventedException is the modelled error LockoutPreventedException. Its message is sent to the client.
+func (e *LimitExceededException) ErrorCode() string {
+	return "LimitExceededException"
+}
+
+func (e *LimitExceededException) HTTPStatus() int {
+	return 400
+}
+
+func (e *LimitExceededException) ShapeID() string {
+	return Namespace + "#LimitExceededException"
+}
+
+// LockoutPreventedException is the modelled error LockoutPreventedException.
+// Its message is sent to the client.
 type LockoutPreventedException struct {
 	Message string
 }
 
 var _ awsproto.ModeledError = (*LockoutPreventedException)(nil)
 
-func (e *LockoutPreventedException) Error() string     { return e.Message }
-func (e *LockoutPreventedException) ErrorCode() string { return "LockoutPreventedException" }
-func (e *LockoutPreventedException) HTTPStatus() int   { return 400 }
-func (e *LockoutPreventedException) ShapeID() string   { return Namespace + "#LockoutPreventedException" }
+func (e *LockoutPreventedException) Error() string {
+	return e.Message
+}
 
-// MalformedCSRException is the modelled error MalformedCSRException. Its message is sent to the client.
+func (e *LockoutPreventedException) ErrorCode() string {
+	return "LockoutPreventedException"
+}
+
+func (e *LockoutPreventedException) HTTPStatus() int {
+	return 400
+}
+
+func (e *LockoutPreventedException) ShapeID() string {
+	return Namespace + "#LockoutPreventedException"
+}
+
+// MalformedCSRException is the modelled error MalformedCSRException.
+// Its message is sent to the client.
 type MalformedCSRException struct {
 	Message string
 }
 
 var _ awsproto.ModeledError = (*MalformedCSRException)(nil)
 
-func (e *MalformedCSRException) Error() string     { return e.Message }
-func (e *MalformedCSRException) ErrorCode() string { return "MalformedCSRException" }
-func (e *MalformedCSRException) HTTPStatus() int   { return 400 }
-func (e *MalformedCSRException) ShapeID() string   { return Namespace + "#MalformedCSRException" }
+func (e *MalformedCSRException) Error() string {
+	return e.Message
+}
 
-// MalformedCertificateException is the modelled error MalformedCertificateException. Its message is sent to the client.
+func (e *MalformedCSRException) ErrorCode() string {
+	return "MalformedCSRException"
+}
+
+func (e *MalformedCSRException) HTTPStatus() int {
+	return 400
+}
+
+func (e *MalformedCSRException) ShapeID() string {
+	return Namespace + "#MalformedCSRException"
+}
+
+// MalformedCertificateException is the modelled error MalformedCertificateException.
+// Its message is sent to the client.
 type MalformedCertificateException struct {
 	Message string
 }
 
 var _ awsproto.ModeledError = (*MalformedCertificateException)(nil)
 
-func (e *MalformedCertificateException) Error() string     { return e.Message }
-func (e *MalformedCertificateException) ErrorCode() string { return "MalformedCertificateException" }
-func (e *MalformedCertificateException) HTTPStatus() int   { return 400 }
+func (e *MalformedCertificateException) Error() string {
+	return e.Message
+}
+
+func (e *MalformedCertificateException) ErrorCode() string {
+	return "MalformedCertificateException"
+}
+
+func (e *MalformedCertificateException) HTTPStatus() int {
+	return 400
+}
+
 func (e *MalformedCertificateException) ShapeID() string {
 	return Namespace + "#MalformedCertificateException"
 }
 
-// PermissionAlreadyExistsException is the modelled error PermissionAlreadyExistsException. Its message is sent to the client.
+// PermissionAlreadyExistsException is the modelled error PermissionAlreadyExistsException.
+// Its message is sent to the client.
 type PermissionAlreadyExistsException struct {
 	Message string
 }
 
 var _ awsproto.ModeledError = (*PermissionAlreadyExistsException)(nil)
 
-func (e *PermissionAlreadyExistsException) Error() string { return e.Message }
+func (e *PermissionAlreadyExistsException) Error() string {
+	return e.Message
+}
+
 func (e *PermissionAlreadyExistsException) ErrorCode() string {
 	return "PermissionAlreadyExistsException"
 }
-func (e *PermissionAlreadyExistsException) HTTPStatus() int { return 400 }
+
+func (e *PermissionAlreadyExistsException) HTTPStatus() int {
+	return 400
+}
+
 func (e *PermissionAlreadyExistsException) ShapeID() string {
 	return Namespace + "#PermissionAlreadyExistsException"
 }
 
-// RequestAlreadyProcessedException is the modelled error RequestAlreadyProcessedException. Its message is sent to the client.
+// RequestAlreadyProcessedException is the modelled error RequestAlreadyProcessedException.
+// Its message is sent to the client.
 type RequestAlreadyProcessedException struct {
 	Message string
 }
 
 var _ awsproto.ModeledError = (*RequestAlreadyProcessedException)(nil)
 
-func (e *RequestAlreadyProcessedException) Error() string { return e.Message }
+func (e *RequestAlreadyProcessedException) Error() string {
+	return e.Message
+}
+
 func (e *RequestAlreadyProcessedException) ErrorCode() string {
 	return "RequestAlreadyProcessedException"
 }
-func (e *RequestAlreadyProcessedException) HTTPStatus() int { return 400 }
+
+func (e *RequestAlreadyProcessedException) HTTPStatus() int {
+	return 400
+}
+
 func (e *RequestAlreadyProcessedException) ShapeID() string {
 	return Namespace + "#RequestAlreadyProcessedException"
 }
 
-// RequestFailedException is the modelled error RequestFailedException. Its message is sent to the client.
+// RequestFailedException is the modelled error RequestFailedException.
+// Its message is sent to the client.
 type RequestFailedException struct {
 	Message string
 }
 
 var _ awsproto.ModeledError = (*RequestFailedException)(nil)
 
-func (e *RequestFailedException) Error() string     { return e.Message }
-func (e *RequestFailedException) ErrorCode() string { return "RequestFailedException" }
-func (e *RequestFailedException) HTTPStatus() int   { return 400 }
-func (e *RequestFailedException) ShapeID() string   { return Namespace + "#RequestFailedException" }
+func (e *RequestFailedException) Error() string {
+	return e.Message
+}
 
-// RequestInProgressException is the modelled error RequestInProgressException. Its message is sent to the client.
+func (e *RequestFailedException) ErrorCode() string {
+	return "RequestFailedException"
+}
+
+func (e *RequestFailedException) HTTPStatus() int {
+	return 400
+}
+
+func (e *RequestFailedException) ShapeID() string {
+	return Namespace + "#RequestFailedException"
+}
+
+// RequestInProgressException is the modelled error RequestInProgressException.
+// Its message is sent to the client.
 type RequestInProgressException struct {
 	Message string
 }
 
 var _ awsproto.ModeledError = (*RequestInProgressException)(nil)
 
-func (e *RequestInProgressException) Error() string     { return e.Message }
-func (e *RequestInProgressException) ErrorCode() string { return "RequestInProgressException" }
-func (e *RequestInProgressException) HTTPStatus() int   { return 400 }
+func (e *RequestInProgressException) Error() string {
+	return e.Message
+}
+
+func (e *RequestInProgressException) ErrorCode() string {
+	return "RequestInProgressException"
+}
+
+func (e *RequestInProgressException) HTTPStatus() int {
+	return 400
+}
+
 func (e *RequestInProgressException) ShapeID() string {
 	return Namespace + "#RequestInProgressException"
 }
 
-// ResourceNotFoundException is the modelled error ResourceNotFoundException. Its message is sent to the client.
+// ResourceNotFoundException is the modelled error ResourceNotFoundException.
+// Its message is sent to the client.
 type ResourceNotFoundException struct {
 	Message string
 }
 
 var _ awsproto.ModeledError = (*ResourceNotFoundException)(nil)
 
-func (e *ResourceNotFoundException) Error() string     { return e.Message }
-func (e *ResourceNotFoundException) ErrorCode() string { return "ResourceNotFoundException" }
-func (e *ResourceNotFoundException) HTTPStatus() int   { return 400 }
-func (e *ResourceNotFoundException) ShapeID() string   { return Namespace + "#ResourceNotFoundException" }
+func (e *ResourceNotFoundException) Error() string {
+	return e.Message
+}
 
-// TooManyTagsException is the modelled error TooManyTagsException. Its message is sent to the client.
+func (e *ResourceNotFoundException) ErrorCode() string {
+	return "ResourceNotFoundException"
+}
+
+func (e *ResourceNotFoundException) HTTPStatus() int {
+	return 400
+}
+
+func (e *ResourceNotFoundException) ShapeID() string {
+	return Namespace + "#ResourceNotFoundException"
+}
+
+// TooManyTagsException is the modelled error TooManyTagsException.
+// Its message is sent to the client.
 type TooManyTagsException struct {
 	Message string
 }
 
 var _ awsproto.ModeledError = (*TooManyTagsException)(nil)
 
-func (e *TooManyTagsException) Error() string     { return e.Message }
-func (e *TooManyTagsException) ErrorCode() string { return "TooManyTagsException" }
-func (e *TooManyTagsException) HTTPStatus() int   { return 400 }
-func (e *TooManyTagsException) ShapeID() string   { return Namespace + "#TooManyTagsException" }
+func (e *TooManyTagsException) Error() string {
+	return e.Message
+}
+
+func (e *TooManyTagsException) ErrorCode() string {
+	return "TooManyTagsException"
+}
+
+func (e *TooManyTagsException) HTTPStatus() int {
+	return 400
+}
+
+func (e *TooManyTagsException) ShapeID() string {
+	return Namespace + "#TooManyTagsException"
+}
