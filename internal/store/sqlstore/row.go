@@ -7,27 +7,28 @@ import (
 	"github.com/openpca/openpca/internal/pca"
 )
 
-// caRow is the stored form of a CA. Nested configuration is kept as JSON
-// documents: it is read and written whole and never queried.
+// caRow is the stored form of a CA. Nested configuration and tags are kept
+// as JSON documents: they are read and written whole and never queried, and
+// one row read per request keeps Describe cheap.
 type caRow struct {
 	ID, Account, Type, Status, StatusBeforeDeletion, FailureReason string
 	CreatedAt, LastStateChangeAt, RestorableUntil                  int64
 	Serial                                                         string
 	NotBefore, NotAfter                                            int64
-	KeyStorage, UsageMode, Config, Revocation                      string
+	KeyStorage, UsageMode, Config, Revocation, Tags                string
 }
 
 // dest and args list the columns in caColumns order.
 func (r *caRow) dest() []any {
 	return []any{&r.ID, &r.Account, &r.Type, &r.Status, &r.StatusBeforeDeletion, &r.FailureReason, &r.CreatedAt,
 		&r.LastStateChangeAt, &r.RestorableUntil, &r.Serial, &r.NotBefore, &r.NotAfter, &r.KeyStorage, &r.UsageMode,
-		&r.Config, &r.Revocation}
+		&r.Config, &r.Revocation, &r.Tags}
 }
 
 func (r *caRow) args() []any {
 	return []any{r.ID, r.Account, r.Type, r.Status, r.StatusBeforeDeletion, r.FailureReason, r.CreatedAt,
 		r.LastStateChangeAt, r.RestorableUntil, r.Serial, r.NotBefore, r.NotAfter, r.KeyStorage, r.UsageMode,
-		r.Config, r.Revocation}
+		r.Config, r.Revocation, r.Tags}
 }
 
 func toRow(ca *pca.CA) (*caRow, error) {
@@ -39,13 +40,17 @@ func toRow(ca *pca.CA) (*caRow, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: encode revocation: %w", err)
 	}
+	tags, err := json.Marshal(ca.Tags)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: encode tags: %w", err)
+	}
 	return &caRow{
 		ID: ca.ID, Account: ca.Account, Type: string(ca.Type), Status: string(ca.Status),
 		StatusBeforeDeletion: string(ca.StatusBeforeDeletion), FailureReason: ca.FailureReason,
 		CreatedAt: millis(ca.CreatedAt), LastStateChangeAt: millis(ca.LastStateChangeAt),
 		RestorableUntil: millis(ca.RestorableUntil), Serial: ca.Serial,
 		NotBefore: millis(ca.NotBefore), NotAfter: millis(ca.NotAfter),
-		KeyStorage: ca.KeyStorage, UsageMode: ca.UsageMode, Config: string(cfg), Revocation: string(rev),
+		KeyStorage: ca.KeyStorage, UsageMode: ca.UsageMode, Config: string(cfg), Revocation: string(rev), Tags: string(tags),
 	}, nil
 }
 
@@ -63,6 +68,9 @@ func (r *caRow) toCA() (*pca.CA, error) {
 	}
 	if err := json.Unmarshal([]byte(r.Revocation), &ca.Revocation); err != nil {
 		return nil, fmt.Errorf("sqlstore: decode revocation of %s: %w", r.ID, err)
+	}
+	if err := json.Unmarshal([]byte(r.Tags), &ca.Tags); err != nil {
+		return nil, fmt.Errorf("sqlstore: decode tags of %s: %w", r.ID, err)
 	}
 	return ca, nil
 }

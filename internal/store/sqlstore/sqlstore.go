@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/openpca/openpca/internal/pca"
@@ -35,6 +36,9 @@ type Dialect struct {
 type Store struct {
 	db *sql.DB
 	d  Dialect
+	// stmts caches prepared statements by query text: parsing SQL costs
+	// more than running these small queries.
+	stmts sync.Map
 }
 
 var _ pca.Store = (*Store)(nil)
@@ -48,13 +52,62 @@ func New(ctx context.Context, db *sql.DB, d Dialect) (*Store, error) {
 	return s, nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the prepared statements and the database.
+func (s *Store) Close() error {
+	s.stmts.Range(func(_, st any) bool {
+		st.(*sql.Stmt).Close()
+		return true
+	})
+	return s.db.Close()
+}
 
 // DB exposes the database for backend-specific maintenance such as checkpoints.
 func (s *Store) DB() *sql.DB { return s.db }
 
 func (s *Store) q(query string) string { return s.d.Rebind(query) }
+
+// stmt returns the prepared form of query, bound to tx when tx is not nil.
+func (s *Store) stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	st, ok := s.stmts.Load(query)
+	if !ok {
+		p, err := s.db.PrepareContext(ctx, s.q(query))
+		if err != nil {
+			return nil, err
+		}
+		if st, ok = s.stmts.LoadOrStore(query, p); ok {
+			p.Close()
+		}
+	}
+	if tx != nil {
+		return tx.StmtContext(ctx, st.(*sql.Stmt)), nil
+	}
+	return st.(*sql.Stmt), nil
+}
+
+func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	st, err := s.stmt(ctx, tx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (s *Store) query(ctx context.Context, tx *sql.Tx, query string, args ...any) (*sql.Rows, error) {
+	st, err := s.stmt(ctx, tx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// queryRow scans the single row of query into dest.
+func (s *Store) queryRow(ctx context.Context, tx *sql.Tx, query string, args []any, dest ...any) error {
+	st, err := s.stmt(ctx, tx, query)
+	if err != nil {
+		return err
+	}
+	return st.QueryRowContext(ctx, args...).Scan(dest...)
+}
 
 // migrate applies the embedded migrations not yet recorded, each in its own transaction.
 func (s *Store) migrate(ctx context.Context) error {
@@ -107,7 +160,7 @@ func (s *Store) withTx(ctx context.Context, fn func(*sql.Tx) error) error {
 }
 
 const caColumns = `id, account, type, status, status_before_deletion, failure_reason, created_at,
-	last_state_change_at, restorable_until, serial, not_before, not_after, key_storage, usage_mode, config, revocation`
+	last_state_change_at, restorable_until, serial, not_before, not_after, key_storage, usage_mode, config, revocation, tags`
 
 // CreateCA implements pca.Store.
 func (s *Store) CreateCA(ctx context.Context, ca *pca.CA, idem *pca.Idempotency) (*pca.CA, error) {
@@ -115,20 +168,20 @@ func (s *Store) CreateCA(ctx context.Context, ca *pca.CA, idem *pca.Idempotency)
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
 		if idem != nil {
 			var created int64
-			err := tx.QueryRowContext(ctx, s.q(`SELECT result, created_at FROM idempotency_tokens WHERE account = ? AND operation = ? AND token = ?`+s.d.ForUpdate),
-				idem.Account, idem.Operation, idem.Token).Scan(&existing, &created)
+			err := s.queryRow(ctx, tx, `SELECT result, created_at FROM idempotency_tokens WHERE account = ? AND operation = ? AND token = ?`+s.d.ForUpdate,
+				[]any{idem.Account, idem.Operation, idem.Token}, &existing, &created)
 			switch {
 			case err == nil && created > millis(idem.Since):
 				return nil
 			case err == nil:
 				existing = ""
-				if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM idempotency_tokens WHERE account = ? AND operation = ? AND token = ?`), idem.Account, idem.Operation, idem.Token); err != nil {
+				if _, err := s.exec(ctx, tx, `DELETE FROM idempotency_tokens WHERE account = ? AND operation = ? AND token = ?`, idem.Account, idem.Operation, idem.Token); err != nil {
 					return err
 				}
 			case !errors.Is(err, sql.ErrNoRows):
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO idempotency_tokens (account, operation, token, result, created_at) VALUES (?, ?, ?, ?, ?)`),
+			if _, err := s.exec(ctx, tx, `INSERT INTO idempotency_tokens (account, operation, token, result, created_at) VALUES (?, ?, ?, ?, ?)`,
 				idem.Account, idem.Operation, idem.Token, ca.ID, millis(ca.CreatedAt)); err != nil {
 				return err
 			}
@@ -137,10 +190,8 @@ func (s *Store) CreateCA(ctx context.Context, ca *pca.CA, idem *pca.Idempotency)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO certificate_authorities (`+caColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), row.args()...); err != nil {
-			return err
-		}
-		return s.writeTags(ctx, tx, ca.ID, ca.Tags)
+		_, err = s.exec(ctx, tx, `INSERT INTO certificate_authorities (`+caColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, row.args()...)
+		return err
 	})
 	if err != nil && idem != nil && s.d.IsUniqueViolation(err) {
 		// A concurrent call with the same token won; answer with its CA.
@@ -157,38 +208,26 @@ func (s *Store) CreateCA(ctx context.Context, ca *pca.CA, idem *pca.Idempotency)
 
 // GetCA implements pca.Store.
 func (s *Store) GetCA(ctx context.Context, account, id string) (*pca.CA, error) {
-	return s.getCA(ctx, s.db, account, id, "")
+	return s.getCA(ctx, nil, account, id, "")
 }
 
-type queryer interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
-func (s *Store) getCA(ctx context.Context, q queryer, account, id, lock string) (*pca.CA, error) {
+func (s *Store) getCA(ctx context.Context, tx *sql.Tx, account, id, lock string) (*pca.CA, error) {
 	var r caRow
-	err := q.QueryRowContext(ctx, s.q(`SELECT `+caColumns+` FROM certificate_authorities WHERE account = ? AND id = ?`+lock), account, id).Scan(r.dest()...)
+	err := s.queryRow(ctx, tx, `SELECT `+caColumns+` FROM certificate_authorities WHERE account = ? AND id = ?`+lock, []any{account, id}, r.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, pca.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: get CA: %w", err)
 	}
-	ca, err := r.toCA()
-	if err != nil {
-		return nil, err
-	}
-	if ca.Tags, err = s.readTags(ctx, q, id); err != nil {
-		return nil, err
-	}
-	return ca, nil
+	return r.toCA()
 }
 
 // ListCAs implements pca.Store.
 func (s *Store) ListCAs(ctx context.Context, account string, after pca.ListPosition, limit int) ([]*pca.CA, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+caColumns+` FROM certificate_authorities
+	rows, err := s.query(ctx, nil, `SELECT `+caColumns+` FROM certificate_authorities
 		WHERE account = ? AND (created_at > ? OR (created_at = ? AND id > ?))
-		ORDER BY created_at, id LIMIT ?`), account, millis(after.CreatedAt), millis(after.CreatedAt), after.ID, limit)
+		ORDER BY created_at, id LIMIT ?`, account, millis(after.CreatedAt), millis(after.CreatedAt), after.ID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list CAs: %w", err)
 	}
@@ -210,11 +249,6 @@ func (s *Store) ListCAs(ctx context.Context, account string, after pca.ListPosit
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	for _, ca := range cas {
-		if ca.Tags, err = s.readTags(ctx, s.db, ca.ID); err != nil {
-			return nil, err
-		}
-	}
 	return cas, nil
 }
 
@@ -234,77 +268,31 @@ func (s *Store) UpdateCA(ctx context.Context, account, id string, mutate func(*p
 			return err
 		}
 		args := append(row.args()[2:], account, id)
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE certificate_authorities SET type = ?, status = ?, status_before_deletion = ?,
+		if _, err := s.exec(ctx, tx, `UPDATE certificate_authorities SET type = ?, status = ?, status_before_deletion = ?,
 			failure_reason = ?, created_at = ?, last_state_change_at = ?, restorable_until = ?, serial = ?, not_before = ?,
-			not_after = ?, key_storage = ?, usage_mode = ?, config = ?, revocation = ? WHERE account = ? AND id = ?`), args...); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM ca_tags WHERE ca_id = ?`), id); err != nil {
+			not_after = ?, key_storage = ?, usage_mode = ?, config = ?, revocation = ?, tags = ? WHERE account = ? AND id = ?`, args...); err != nil {
 			return err
 		}
 		out = ca
-		return s.writeTags(ctx, tx, id, ca.Tags)
+		return nil
 	})
 	return out, err
 }
 
 // PurgeCA implements pca.Store.
 func (s *Store) PurgeCA(ctx context.Context, account, id string) error {
-	return s.withTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM ca_tags WHERE ca_id = ?`), id); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, s.q(`DELETE FROM certificate_authorities WHERE account = ? AND id = ?`), account, id)
-		return err
-	})
+	_, err := s.exec(ctx, nil, `DELETE FROM certificate_authorities WHERE account = ? AND id = ?`, account, id)
+	return err
 }
 
 // PurgeDeletedBefore implements pca.Store.
 func (s *Store) PurgeDeletedBefore(ctx context.Context, t time.Time) (int, error) {
-	var n int64
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		const expired = `SELECT id FROM certificate_authorities WHERE status = 'DELETED' AND restorable_until > 0 AND restorable_until <= ?`
-		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM ca_tags WHERE ca_id IN (`+expired+`)`), millis(t)); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, s.q(`DELETE FROM certificate_authorities WHERE id IN (`+expired+`)`), millis(t))
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	return int(n), err
-}
-
-func (s *Store) readTags(ctx context.Context, q queryer, caID string) ([]pca.Tag, error) {
-	rows, err := q.QueryContext(ctx, s.q(`SELECT tag_key, tag_value FROM ca_tags WHERE ca_id = ? ORDER BY position`), caID)
+	res, err := s.exec(ctx, nil, `DELETE FROM certificate_authorities WHERE status = 'DELETED' AND restorable_until > 0 AND restorable_until <= ?`, millis(t))
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: read tags: %w", err)
+		return 0, err
 	}
-	defer rows.Close()
-	var tags []pca.Tag
-	for rows.Next() {
-		var t pca.Tag
-		var v sql.NullString
-		if err := rows.Scan(&t.Key, &v); err != nil {
-			return nil, err
-		}
-		if v.Valid {
-			t.Value = &v.String
-		}
-		tags = append(tags, t)
-	}
-	return tags, rows.Err()
-}
-
-func (s *Store) writeTags(ctx context.Context, tx *sql.Tx, caID string, tags []pca.Tag) error {
-	for i, t := range tags {
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO ca_tags (ca_id, position, tag_key, tag_value) VALUES (?, ?, ?, ?)`), caID, i, t.Key, t.Value); err != nil {
-			return err
-		}
-	}
-	return nil
+	n, err := res.RowsAffected()
+	return int(n), err
 }
 
 // millis stores a time as Unix milliseconds, 0 for the zero time.

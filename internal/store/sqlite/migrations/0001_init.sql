@@ -15,18 +15,11 @@ CREATE TABLE certificate_authorities (
     key_storage            TEXT NOT NULL,
     usage_mode             TEXT NOT NULL,
     config                 TEXT NOT NULL, -- JSON of the CA configuration
-    revocation             TEXT NOT NULL  -- JSON of the revocation configuration
+    revocation             TEXT NOT NULL, -- JSON of the revocation configuration
+    tags                   TEXT NOT NULL  -- JSON list of {Key, Value}, in the order given
 );
 CREATE INDEX certificate_authorities_list ON certificate_authorities (account, created_at, id);
 CREATE INDEX certificate_authorities_deleted ON certificate_authorities (status, restorable_until);
-
-CREATE TABLE ca_tags (
-    ca_id     TEXT NOT NULL REFERENCES certificate_authorities (id) ON DELETE CASCADE,
-    position  INTEGER NOT NULL,
-    tag_key   TEXT NOT NULL,
-    tag_value TEXT, -- NULL when the tag was given without a value
-    PRIMARY KEY (ca_id, tag_key)
-);
 
 CREATE TABLE idempotency_tokens (
     account    TEXT NOT NULL,
