@@ -1,6 +1,10 @@
 package pca
 
-import "time"
+import (
+	"time"
+
+	"github.com/openpca/openpca/internal/keys"
+)
 
 // Status is a CA's lifecycle state, as AWS Private CA names it.
 type Status string
@@ -58,6 +62,15 @@ type CA struct {
 	KeyStorage string
 	UsageMode  string
 	Tags       []Tag
+
+	// Key is the key manager's handle of the CA key; zero while CREATING.
+	Key keys.Handle
+	// CSR is the CA's own certificate signing request, PEM.
+	CSR string
+	// Certificate and CertificateChain are the imported CA certificate and
+	// its chain, PEM, byte for byte as imported.
+	Certificate      string
+	CertificateChain string
 }
 
 // Reported is the status Describe and List show at now: a CA whose
@@ -189,4 +202,18 @@ type CRLConfig struct {
 type OCSPConfig struct {
 	Enabled         bool
 	OcspCustomCname string
+}
+
+// Certificate is one certificate a CA issued.
+type Certificate struct {
+	CAID string
+	// Serial is the lowercase hex of the serial number, as in the certificate ARN.
+	Serial    string
+	DER       []byte
+	IssuedAt  time.Time
+	NotBefore time.Time
+	NotAfter  time.Time
+	// RevokedAt is zero while the certificate is not revoked.
+	RevokedAt        time.Time
+	RevocationReason string
 }

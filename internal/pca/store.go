@@ -21,6 +21,12 @@ type Store interface {
 	// transaction, so concurrent updates cannot interleave. An error from
 	// mutate aborts the update and is returned unchanged.
 	UpdateCA(ctx context.Context, account, id string, mutate func(*CA) error) (*CA, error)
+	// CreateCertificate saves an issued certificate. A serial the CA already
+	// used is ErrConflict. With idem, as for CreateCA: a certificate issued for
+	// the same key after idem.Since is returned instead and nothing is written.
+	CreateCertificate(ctx context.Context, cert *Certificate, idem *Idempotency) (*Certificate, error)
+	// GetCertificate returns ErrNotFound when the CA issued no such serial.
+	GetCertificate(ctx context.Context, caID, serial string) (*Certificate, error)
 	// PurgeCA removes a CA and everything that belongs to it.
 	PurgeCA(ctx context.Context, account, id string) error
 	// PurgeDeletedBefore removes every DELETED CA whose restoration window ended before t.

@@ -16,19 +16,20 @@ type caRow struct {
 	Serial                                                         string
 	NotBefore, NotAfter                                            int64
 	KeyStorage, UsageMode, Config, Revocation, Tags                string
+	KeyHandle, CSR, Certificate, CertificateChain                  string
 }
 
 // dest and args list the columns in caColumns order.
 func (r *caRow) dest() []any {
 	return []any{&r.ID, &r.Account, &r.Type, &r.Status, &r.StatusBeforeDeletion, &r.FailureReason, &r.CreatedAt,
 		&r.LastStateChangeAt, &r.RestorableUntil, &r.Serial, &r.NotBefore, &r.NotAfter, &r.KeyStorage, &r.UsageMode,
-		&r.Config, &r.Revocation, &r.Tags}
+		&r.Config, &r.Revocation, &r.Tags, &r.KeyHandle, &r.CSR, &r.Certificate, &r.CertificateChain}
 }
 
 func (r *caRow) args() []any {
 	return []any{r.ID, r.Account, r.Type, r.Status, r.StatusBeforeDeletion, r.FailureReason, r.CreatedAt,
 		r.LastStateChangeAt, r.RestorableUntil, r.Serial, r.NotBefore, r.NotAfter, r.KeyStorage, r.UsageMode,
-		r.Config, r.Revocation, r.Tags}
+		r.Config, r.Revocation, r.Tags, r.KeyHandle, r.CSR, r.Certificate, r.CertificateChain}
 }
 
 func toRow(ca *pca.CA) (*caRow, error) {
@@ -44,6 +45,10 @@ func toRow(ca *pca.CA) (*caRow, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: encode tags: %w", err)
 	}
+	key, err := json.Marshal(ca.Key)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: encode key handle: %w", err)
+	}
 	return &caRow{
 		ID: ca.ID, Account: ca.Account, Type: string(ca.Type), Status: string(ca.Status),
 		StatusBeforeDeletion: string(ca.StatusBeforeDeletion), FailureReason: ca.FailureReason,
@@ -51,6 +56,7 @@ func toRow(ca *pca.CA) (*caRow, error) {
 		RestorableUntil: millis(ca.RestorableUntil), Serial: ca.Serial,
 		NotBefore: millis(ca.NotBefore), NotAfter: millis(ca.NotAfter),
 		KeyStorage: ca.KeyStorage, UsageMode: ca.UsageMode, Config: string(cfg), Revocation: string(rev), Tags: string(tags),
+		KeyHandle: string(key), CSR: ca.CSR, Certificate: ca.Certificate, CertificateChain: ca.CertificateChain,
 	}, nil
 }
 
@@ -62,12 +68,16 @@ func (r *caRow) toCA() (*pca.CA, error) {
 		RestorableUntil: fromMillis(r.RestorableUntil), Serial: r.Serial,
 		NotBefore: fromMillis(r.NotBefore), NotAfter: fromMillis(r.NotAfter),
 		KeyStorage: r.KeyStorage, UsageMode: r.UsageMode,
+		CSR: r.CSR, Certificate: r.Certificate, CertificateChain: r.CertificateChain,
 	}
 	if err := json.Unmarshal([]byte(r.Config), &ca.Config); err != nil {
 		return nil, fmt.Errorf("sqlstore: decode config of %s: %w", r.ID, err)
 	}
 	if err := json.Unmarshal([]byte(r.Revocation), &ca.Revocation); err != nil {
 		return nil, fmt.Errorf("sqlstore: decode revocation of %s: %w", r.ID, err)
+	}
+	if err := json.Unmarshal([]byte(r.KeyHandle), &ca.Key); err != nil {
+		return nil, fmt.Errorf("sqlstore: decode key handle of %s: %w", r.ID, err)
 	}
 	if err := json.Unmarshal([]byte(r.Tags), &ca.Tags); err != nil {
 		return nil, fmt.Errorf("sqlstore: decode tags of %s: %w", r.ID, err)

@@ -160,10 +160,66 @@ func (s *Store) withTx(ctx context.Context, fn func(*sql.Tx) error) error {
 }
 
 const caColumns = `id, account, type, status, status_before_deletion, failure_reason, created_at,
-	last_state_change_at, restorable_until, serial, not_before, not_after, key_storage, usage_mode, config, revocation, tags`
+	last_state_change_at, restorable_until, serial, not_before, not_after, key_storage, usage_mode, config, revocation, tags,
+	key_handle, csr, certificate, certificate_chain`
 
 // CreateCA implements pca.Store.
 func (s *Store) CreateCA(ctx context.Context, ca *pca.CA, idem *pca.Idempotency) (*pca.CA, error) {
+	row, err := toRow(ca)
+	if err != nil {
+		return nil, err
+	}
+	existing, err := s.insertOnce(ctx, idem, ca.ID, ca.CreatedAt, func(tx *sql.Tx) error {
+		_, err := s.exec(ctx, tx, `INSERT INTO certificate_authorities (`+caColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, row.args()...)
+		return err
+	})
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("sqlstore: create CA: %w", err)
+	case existing != "":
+		return s.GetCA(ctx, idem.Account, existing)
+	}
+	return ca, nil
+}
+
+// CreateCertificate implements pca.Store.
+func (s *Store) CreateCertificate(ctx context.Context, c *pca.Certificate, idem *pca.Idempotency) (*pca.Certificate, error) {
+	existing, err := s.insertOnce(ctx, idem, c.Serial, c.IssuedAt, func(tx *sql.Tx) error {
+		_, err := s.exec(ctx, tx, `INSERT INTO certificates (ca_id, serial, der, issued_at, not_before, not_after) VALUES (?, ?, ?, ?, ?, ?)`,
+			c.CAID, c.Serial, c.DER, millis(c.IssuedAt), millis(c.NotBefore), millis(c.NotAfter))
+		return err
+	})
+	switch {
+	case err != nil && s.d.IsUniqueViolation(err):
+		return nil, pca.ErrConflict
+	case err != nil:
+		return nil, fmt.Errorf("sqlstore: create certificate: %w", err)
+	case existing != "":
+		return s.GetCertificate(ctx, c.CAID, existing)
+	}
+	return c, nil
+}
+
+// GetCertificate implements pca.Store.
+func (s *Store) GetCertificate(ctx context.Context, caID, serial string) (*pca.Certificate, error) {
+	c := &pca.Certificate{CAID: caID, Serial: serial}
+	var issued, nb, na, revoked int64
+	err := s.queryRow(ctx, nil, `SELECT der, issued_at, not_before, not_after, revoked_at, revocation_reason FROM certificates WHERE ca_id = ? AND serial = ?`,
+		[]any{caID, serial}, &c.DER, &issued, &nb, &na, &revoked, &c.RevocationReason)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, pca.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: get certificate: %w", err)
+	}
+	c.IssuedAt, c.NotBefore, c.NotAfter, c.RevokedAt = fromMillis(issued), fromMillis(nb), fromMillis(na), fromMillis(revoked)
+	return c, nil
+}
+
+// insertOnce runs insert in a transaction, guarded by an idempotency token
+// when idem is not nil: if the token was used after idem.Since, nothing is
+// inserted and the result recorded for it is returned.
+func (s *Store) insertOnce(ctx context.Context, idem *pca.Idempotency, result string, at time.Time, insert func(*sql.Tx) error) (string, error) {
 	var existing string
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
 		if idem != nil {
@@ -182,28 +238,22 @@ func (s *Store) CreateCA(ctx context.Context, ca *pca.CA, idem *pca.Idempotency)
 				return err
 			}
 			if _, err := s.exec(ctx, tx, `INSERT INTO idempotency_tokens (account, operation, token, result, created_at) VALUES (?, ?, ?, ?, ?)`,
-				idem.Account, idem.Operation, idem.Token, ca.ID, millis(ca.CreatedAt)); err != nil {
+				idem.Account, idem.Operation, idem.Token, result, millis(at)); err != nil {
 				return err
 			}
 		}
-		row, err := toRow(ca)
-		if err != nil {
-			return err
-		}
-		_, err = s.exec(ctx, tx, `INSERT INTO certificate_authorities (`+caColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, row.args()...)
-		return err
+		return insert(tx)
 	})
 	if err != nil && idem != nil && s.d.IsUniqueViolation(err) {
-		// A concurrent call with the same token won; answer with its CA.
-		return s.CreateCA(ctx, ca, idem)
+		// Either a concurrent call with the same token won, or the insert
+		// itself clashed: look for the token to tell which.
+		var created int64
+		if e := s.queryRow(ctx, nil, `SELECT result, created_at FROM idempotency_tokens WHERE account = ? AND operation = ? AND token = ?`,
+			[]any{idem.Account, idem.Operation, idem.Token}, &existing, &created); e == nil && created > millis(idem.Since) {
+			return existing, nil
+		}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: create CA: %w", err)
-	}
-	if existing != "" {
-		return s.GetCA(ctx, idem.Account, existing)
-	}
-	return ca, nil
+	return existing, err
 }
 
 // GetCA implements pca.Store.
@@ -270,7 +320,8 @@ func (s *Store) UpdateCA(ctx context.Context, account, id string, mutate func(*p
 		args := append(row.args()[2:], account, id)
 		if _, err := s.exec(ctx, tx, `UPDATE certificate_authorities SET type = ?, status = ?, status_before_deletion = ?,
 			failure_reason = ?, created_at = ?, last_state_change_at = ?, restorable_until = ?, serial = ?, not_before = ?,
-			not_after = ?, key_storage = ?, usage_mode = ?, config = ?, revocation = ?, tags = ? WHERE account = ? AND id = ?`, args...); err != nil {
+			not_after = ?, key_storage = ?, usage_mode = ?, config = ?, revocation = ?, tags = ?,
+			key_handle = ?, csr = ?, certificate = ?, certificate_chain = ? WHERE account = ? AND id = ?`, args...); err != nil {
 			return err
 		}
 		out = ca

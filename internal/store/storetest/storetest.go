@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/openpca/openpca/internal/keys"
 	"github.com/openpca/openpca/internal/pca"
 )
 
@@ -56,6 +57,8 @@ func newCA(account string, created time.Time) *pca.CA {
 		Revocation: pca.RevocationConfig{CRL: pca.CRLConfig{Enabled: true, ExpirationInDays: 7, S3BucketName: "crl",
 			S3ObjectACL: "PUBLIC_READ", CrlType: "COMPLETE", OmitExtension: &omit}},
 		Tags: []pca.Tag{{Key: "team", Value: str("pki")}, {Key: "novalue"}, {Key: "empty", Value: str("")}},
+		Key:  keys.Handle{Backend: "soft", ID: "00112233445566778899aabbccddeeff", Wrapped: []byte{1, 2, 3, 250}},
+		CSR:  "-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n",
 	}
 }
 
@@ -112,6 +115,7 @@ func deref(ca *pca.CA) any {
 func testCreateGet(t *testing.T, s pca.Store) {
 	ca := newCA("111111111111", base)
 	ca.NotBefore, ca.NotAfter, ca.Serial = base, base.AddDate(10, 0, 0), "0a1b"
+	ca.Certificate, ca.CertificateChain = "-----BEGIN CERTIFICATE-----\ncert\n-----END CERTIFICATE-----", "chain\r\n"
 	mustCreate(t, s, ca)
 	got, err := s.GetCA(context.Background(), ca.Account, ca.ID)
 	if err != nil {
@@ -344,5 +348,53 @@ func testPurgeDeleted(t *testing.T, s pca.Store) {
 		if _, err := s.GetCA(ctx, "111111111111", id); err != nil {
 			t.Fatalf("CA %s wrongly purged: %v", id, err)
 		}
+	}
+}
+
+func newCert(caID, serial string) *pca.Certificate {
+	return &pca.Certificate{CAID: caID, Serial: serial, DER: []byte{0x30, 0x03, 0x02, 0x01, 0x01},
+		IssuedAt: base, NotBefore: base.Add(-time.Hour), NotAfter: base.AddDate(1, 0, 0)}
+}
+
+func testCertificates(t *testing.T, s pca.Store) {
+	ctx := context.Background()
+	ca := mustCreate(t, s, newCA("111111111111", base))
+	want := newCert(ca.ID, "00ff")
+	if _, err := s.CreateCertificate(ctx, want, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetCertificate(ctx, ca.ID, "00ff")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
+		t.Fatalf("certificate differs:\n got %+v\nwant %+v", got, want)
+	}
+	if _, err := s.CreateCertificate(ctx, newCert(ca.ID, "00ff"), nil); !errors.Is(err, pca.ErrConflict) {
+		t.Fatalf("a reused serial: got %v, want ErrConflict", err)
+	}
+	other := mustCreate(t, s, newCA("111111111111", base))
+	if _, err := s.CreateCertificate(ctx, newCert(other.ID, "00ff"), nil); err != nil {
+		t.Fatalf("the same serial under another CA: %v", err)
+	}
+	if _, err := s.GetCertificate(ctx, ca.ID, "abcd"); !errors.Is(err, pca.ErrNotFound) {
+		t.Fatalf("unknown serial: got %v, want ErrNotFound", err)
+	}
+}
+
+func testCertificateIdempotency(t *testing.T, s pca.Store) {
+	ctx := context.Background()
+	ca := mustCreate(t, s, newCA("111111111111", base))
+	idem := &pca.Idempotency{Account: "111111111111", Operation: "IssueCertificate/" + ca.ID, Token: "t", Since: base.Add(-5 * time.Minute)}
+	first, err := s.CreateCertificate(ctx, newCert(ca.ID, "01"), idem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := s.CreateCertificate(ctx, newCert(ca.ID, "02"), idem)
+	if err != nil || second.Serial != first.Serial {
+		t.Fatalf("same token: got %v, %v; want serial %s", second, err, first.Serial)
+	}
+	if _, err := s.GetCertificate(ctx, ca.ID, "02"); !errors.Is(err, pca.ErrNotFound) {
+		t.Fatal("a repeated token stored a second certificate")
 	}
 }
