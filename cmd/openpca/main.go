@@ -40,6 +40,7 @@ func serve(args []string) error {
 	fs.StringVar(&cfg.AccountID, "account-id", "000000000000", "12-digit account id of the root principal")
 	fs.StringVar(&cfg.Region, "region", "us-east-1", "region this server answers for (SigV4 scope and ARNs)")
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "base URL written into CRL and OCSP URLs (default http://<addr>)")
+	fs.StringVar(&cfg.MasterKeyFile, "master-key-file", "", "file holding the base64 key that encrypts CA keys at rest (default: OPENPCA_MASTER_KEY, else <data-dir>/master.key, generated)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -55,6 +56,7 @@ func serve(args []string) error {
 	}
 	cfg.AccessKeyID = os.Getenv("OPENPCA_ACCESS_KEY_ID")
 	cfg.SecretAccessKey = os.Getenv("OPENPCA_SECRET_ACCESS_KEY")
+	cfg.MasterKey = os.Getenv("OPENPCA_MASTER_KEY")
 
 	switch *logFormat {
 	case "text":

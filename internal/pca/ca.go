@@ -3,6 +3,7 @@ package pca
 import (
 	"time"
 
+	"github.com/openpca/openpca/internal/issuance"
 	"github.com/openpca/openpca/internal/keys"
 )
 
@@ -96,81 +97,22 @@ type Config struct {
 	CsrExtensions    *CsrExtensions
 }
 
-// Name is an X.500 distinguished name in AWS's ASN1Subject form.
-type Name struct {
-	Country                    string
-	Organization               string
-	OrganizationalUnit         string
-	DistinguishedNameQualifier string
-	State                      string
-	CommonName                 string
-	SerialNumber               string
-	Locality                   string
-	Title                      string
-	Surname                    string
-	GivenName                  string
-	Initials                   string
-	Pseudonym                  string
-	GenerationQualifier        string
-	// CustomAttributes replace every field above when present.
-	CustomAttributes []Attribute
-}
-
-// Attribute is one custom relative distinguished name.
-type Attribute struct {
-	ObjectIdentifier string
-	Value            string
-}
+// The X.509 value types are the issuance package's, so the domain and the
+// certificate builder speak one vocabulary.
+type (
+	Name              = issuance.Name
+	Attribute         = issuance.Attribute
+	KeyUsage          = issuance.KeyUsage
+	AccessDescription = issuance.AccessDescription
+	GeneralName       = issuance.GeneralName
+	OtherName         = issuance.OtherName
+	EdiPartyName      = issuance.EdiPartyName
+)
 
 // CsrExtensions are the extensions requested in the CA's own CSR.
 type CsrExtensions struct {
 	KeyUsage                 *KeyUsage
 	SubjectInformationAccess []AccessDescription
-}
-
-// KeyUsage holds the nine RFC 5280 key usage bits.
-type KeyUsage struct {
-	DigitalSignature bool
-	NonRepudiation   bool
-	KeyEncipherment  bool
-	DataEncipherment bool
-	KeyAgreement     bool
-	KeyCertSign      bool
-	CRLSign          bool
-	EncipherOnly     bool
-	DecipherOnly     bool
-}
-
-// AccessDescription is one entry of an information-access extension.
-type AccessDescription struct {
-	// Exactly one of MethodType (an AWS enum name) and MethodOID is set.
-	MethodType string
-	MethodOID  string
-	Location   GeneralName
-}
-
-// GeneralName is an RFC 5280 GeneralName; exactly one field is set.
-type GeneralName struct {
-	OtherName                 *OtherName
-	RFC822Name                string
-	DNSName                   string
-	DirectoryName             *Name
-	EdiPartyName              *EdiPartyName
-	UniformResourceIdentifier string
-	IPAddress                 string
-	RegisteredID              string
-}
-
-// OtherName is a GeneralName of type otherName.
-type OtherName struct {
-	TypeID string
-	Value  string
-}
-
-// EdiPartyName is a GeneralName of type ediPartyName.
-type EdiPartyName struct {
-	NameAssigner string
-	PartyName    string
 }
 
 // Tag is one key/value label on a CA.

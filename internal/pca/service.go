@@ -2,8 +2,12 @@ package pca
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -15,11 +19,27 @@ const IdempotencyWindow = 5 * time.Minute
 // Service carries out CA operations on behalf of authenticated callers.
 type Service struct {
 	Store  Store
+	Keys   KeyManager
 	Region string
+	// PublicURL is the base of the CRL and OCSP URLs written into
+	// certificates when the CA names no custom host.
+	PublicURL string
+	Log       *slog.Logger
 	// Now is the clock; nil means time.Now. Tests inject a fake one.
 	Now func() time.Time
 	// NewID makes CA identifiers; nil means random UUIDs.
 	NewID func() string
+	// Rand is the source of serial numbers and signatures; nil means crypto/rand.
+	Rand io.Reader
+
+	background sync.WaitGroup
+}
+
+func (s *Service) rand() io.Reader {
+	if s.Rand != nil {
+		return s.Rand
+	}
+	return rand.Reader
 }
 
 // Caller is the authenticated principal a request acts for.
@@ -135,7 +155,7 @@ func (s *Service) CreateCA(ctx context.Context, caller Caller, req CreateRequest
 		ID:                s.newID(),
 		Account:           caller.Account,
 		Type:              req.Type,
-		Status:            StatusPendingCertificate,
+		Status:            StatusCreating,
 		CreatedAt:         now,
 		LastStateChangeAt: now,
 		Config:            req.Config,
@@ -151,6 +171,9 @@ func (s *Service) CreateCA(ctx context.Context, caller Caller, req CreateRequest
 	got, err := s.Store.CreateCA(ctx, ca, idem)
 	if err != nil {
 		return nil, fmt.Errorf("create CA: %w", err)
+	}
+	if got.ID == ca.ID {
+		s.startKeyGeneration(ca.Account, ca.ID)
 	}
 	return got, nil
 }

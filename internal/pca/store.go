@@ -14,6 +14,8 @@ type Store interface {
 	CreateCA(ctx context.Context, ca *CA, idem *Idempotency) (*CA, error)
 	// GetCA returns ErrNotFound when the account has no such CA.
 	GetCA(ctx context.Context, account, id string) (*CA, error)
+	// CAsInStatus returns every CA, of any account, in the given stored status.
+	CAsInStatus(ctx context.Context, status Status) ([]*CA, error)
 	// ListCAs returns up to limit CAs of account, ordered by creation time then
 	// ID, strictly after the given position (zero values for the first page).
 	ListCAs(ctx context.Context, account string, after ListPosition, limit int) ([]*CA, error)

@@ -63,7 +63,25 @@ func create(t *testing.T, c *acmpca.Client, in *acmpca.CreateCertificateAuthorit
 	if err != nil {
 		t.Fatalf("CreateCertificateAuthority: %v", err)
 	}
+	waitCreated(t, c, *out.CertificateAuthorityArn)
 	return *out.CertificateAuthorityArn
+}
+
+// waitCreated polls until key generation has finished, as the
+// CertificateAuthorityCSRCreated waiter does, only faster.
+func waitCreated(t testing.TB, c *acmpca.Client, arn string) {
+	t.Helper()
+	for range 1000 {
+		out, err := c.DescribeCertificateAuthority(context.Background(), &acmpca.DescribeCertificateAuthorityInput{CertificateAuthorityArn: &arn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.CertificateAuthority.Status != types.CertificateAuthorityStatusCreating {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("CA %s still CREATING", arn)
 }
 
 func describe(t *testing.T, c *acmpca.Client, arn string) *types.CertificateAuthority {

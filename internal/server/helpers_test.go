@@ -119,5 +119,6 @@ func createTestCA(t testing.TB, srv *Server, url string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	waitCreated(t, c, *out.CertificateAuthorityArn)
 	return *out.CertificateAuthorityArn
 }

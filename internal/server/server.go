@@ -21,6 +21,7 @@ import (
 	"github.com/openpca/openpca/internal/acmpca/api"
 	"github.com/openpca/openpca/internal/awsproto"
 	"github.com/openpca/openpca/internal/credentials"
+	"github.com/openpca/openpca/internal/keys/softkey"
 	"github.com/openpca/openpca/internal/pca"
 	"github.com/openpca/openpca/internal/sigv4"
 	"github.com/openpca/openpca/internal/store/sqlite"
@@ -37,6 +38,10 @@ type Config struct {
 	// are empty a key is generated into <DataDir>/credentials.
 	AccessKeyID     string
 	SecretAccessKey string
+	// MasterKey (base64) or MasterKeyFile hold the key that encrypts CA keys
+	// at rest; with neither, <DataDir>/master.key is generated.
+	MasterKey     string
+	MasterKeyFile string
 	Logger          *slog.Logger
 	// Now is the domain's clock; nil means time.Now. SigV4 always uses the wall clock.
 	Now func() time.Time
@@ -80,7 +85,21 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	domain := &pca.Service{Store: store, Region: cfg.Region, Now: cfg.Now}
+	kek, err := softkey.LoadKEK(cfg.MasterKey, cfg.MasterKeyFile, cfg.DataDir, log)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	keyManager, err := softkey.New(kek)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	domain := &pca.Service{Store: store, Keys: keyManager, Region: cfg.Region, PublicURL: cfg.PublicURL, Now: cfg.Now, Log: log}
+	if err := domain.ResumeCreation(ctx); err != nil {
+		store.Close()
+		return nil, err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -120,8 +139,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 // Handler serves the API, /healthz and /metrics.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Close closes the database.
-func (s *Server) Close() error { return s.store.Close() }
+// Close waits for background work and closes the database.
+func (s *Server) Close() error {
+	s.domain.Wait()
+	return s.store.Close()
+}
 
 // Run serves until ctx is cancelled, then lets in-flight requests finish and
 // closes the database.

@@ -46,6 +46,8 @@ again = pca.create_certificate_authority(
 )["CertificateAuthorityArn"]
 assert again == arn, (again, arn)
 
+pca.get_waiter("certificate_authority_csr_created").wait(
+    CertificateAuthorityArn=arn, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
 ca = pca.describe_certificate_authority(CertificateAuthorityArn=arn)["CertificateAuthority"]
 assert ca["Status"] == "PENDING_CERTIFICATE", ca
 assert isinstance(ca["CreatedAt"], datetime.datetime) and ca["CreatedAt"].tzinfo is not None, ca["CreatedAt"]

@@ -273,11 +273,20 @@ func (s *Store) getCA(ctx context.Context, tx *sql.Tx, account, id, lock string)
 	return r.toCA()
 }
 
+// CAsInStatus implements pca.Store.
+func (s *Store) CAsInStatus(ctx context.Context, status pca.Status) ([]*pca.CA, error) {
+	return s.listCAs(ctx, `SELECT `+caColumns+` FROM certificate_authorities WHERE status = ?`, string(status))
+}
+
 // ListCAs implements pca.Store.
 func (s *Store) ListCAs(ctx context.Context, account string, after pca.ListPosition, limit int) ([]*pca.CA, error) {
-	rows, err := s.query(ctx, nil, `SELECT `+caColumns+` FROM certificate_authorities
+	return s.listCAs(ctx, `SELECT `+caColumns+` FROM certificate_authorities
 		WHERE account = ? AND (created_at > ? OR (created_at = ? AND id > ?))
 		ORDER BY created_at, id LIMIT ?`, account, millis(after.CreatedAt), millis(after.CreatedAt), after.ID, limit)
+}
+
+func (s *Store) listCAs(ctx context.Context, query string, args ...any) ([]*pca.CA, error) {
+	rows, err := s.query(ctx, nil, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list CAs: %w", err)
 	}

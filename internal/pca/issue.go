@@ -1,0 +1,266 @@
+package pca
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/openpca/openpca/internal/issuance"
+	"github.com/openpca/openpca/internal/x509util"
+)
+
+// ShortLivedMaxValidity is the longest validity a SHORT_LIVED_CERTIFICATE CA issues.
+const ShortLivedMaxValidity = 7 * 24 * time.Hour
+
+// IssueRequest is the input of IssueCertificate.
+type IssueRequest struct {
+	CSR               []byte // PEM, as AWS takes it (DER is accepted too)
+	SigningAlgorithm  string
+	TemplateArn       string
+	Validity          issuance.Validity
+	ValidityNotBefore *issuance.Validity
+	Passthrough       *issuance.Passthrough
+	IdempotencyToken  string
+}
+
+// IssueCertificate signs a certificate and returns its ARN.
+func (s *Service) IssueCertificate(ctx context.Context, caller Caller, arn string, req IssueRequest) (string, error) {
+	ca, err := s.load(ctx, caller, "IssueCertificate", arn)
+	if err != nil {
+		return "", err
+	}
+	tmpl, err := issuance.LookupTemplate(req.TemplateArn)
+	if err != nil {
+		return "", Errorf(KindInvalidArgs, "The template %q is not a template AWS Private CA offers.", req.TemplateArn)
+	}
+	now := s.now()
+	selfSign := tmpl.Root
+	switch st := ca.Reported(now); {
+	case selfSign && ca.Type != TypeRoot:
+		return "", Errorf(KindInvalidArgs, "The template %s can only be used by a ROOT certificate authority to sign its own certificate.", tmpl.Name)
+	case selfSign && (st == StatusPendingCertificate || st == StatusActive || st == StatusExpired):
+	case st != StatusActive:
+		return "", Errorf(KindInvalidState, "The certificate authority is not in a valid state for issuing certificates")
+	}
+	if err := CheckSigningAlgorithm(ca.Config.KeyAlgorithm, req.SigningAlgorithm); err != nil {
+		return "", err
+	}
+	csr, err := parseCSR(req.CSR)
+	if err != nil {
+		return "", err
+	}
+	signer, err := s.Keys.Signer(ctx, ca.Key)
+	if err != nil {
+		return "", fmt.Errorf("CA key: %w", err)
+	}
+	if selfSign && !samePublicKey(csr.PublicKey, signer.Public()) {
+		return "", Errorf(KindInvalidArgs, "Root CA CSR is not provided: a root template must be used with the certificate authority's own CSR.")
+	}
+	nb, na, err := issuance.ComputeValidity(req.Validity, req.ValidityNotBefore, now)
+	if err != nil {
+		return "", Errorf(KindValidation, "%s", strings.TrimPrefix(err.Error(), "issuance: "))
+	}
+	if ca.UsageMode == UsageModeShortLived && na.Sub(now) > ShortLivedMaxValidity {
+		return "", Errorf(KindValidation, "A certificate authority in SHORT_LIVED_CERTIFICATE mode issues certificates valid for at most 7 days.")
+	}
+	var issuer *x509.Certificate
+	if !selfSign {
+		if issuer, err = parseCertificatePEM(ca.Certificate); err != nil {
+			return "", fmt.Errorf("CA certificate of %s: %w", ca.ID, err)
+		}
+		if na.After(issuer.NotAfter) {
+			return "", Errorf(KindValidation, "The certificate validity specified exceeds the CA validity.")
+		}
+	}
+	ski, err := x509util.SubjectKeyID(csr.PublicKey)
+	if err != nil {
+		return "", Errorf(KindMalformedCSR, "The CSR's public key is not supported: %v", err)
+	}
+	var idem *Idempotency
+	if req.IdempotencyToken != "" {
+		idem = &Idempotency{Account: ca.Account, Operation: "IssueCertificate/" + ca.ID, Token: req.IdempotencyToken, Since: now.Add(-IdempotencyWindow)}
+	}
+	// A fresh serial clashes with an earlier one about never; retry a few
+	// times rather than trust that.
+	for range 4 {
+		serial, err := issuance.NewSerial(s.rand())
+		if err != nil {
+			return "", err
+		}
+		template, err := issuance.Build(issuance.Request{
+			Template: tmpl, CSR: csr.CertificateRequest, SubjectKeyID: ski, Passthrough: req.Passthrough,
+			Issuer: issuer, SerialNumber: serial, NotBefore: nb, NotAfter: na,
+			CRLDistributionPoints: s.crlURLs(ca),
+		})
+		if err != nil {
+			return "", buildError(err)
+		}
+		parent := issuer
+		if selfSign {
+			parent = template
+		}
+		der, err := x509util.CreateCertificate(s.rand(), template, parent, csr.PublicKey, signer, req.SigningAlgorithm)
+		if err != nil {
+			return "", fmt.Errorf("sign certificate: %w", err)
+		}
+		if err := issuance.Lint(der); err != nil {
+			return "", Errorf(KindInvalidArgs, "The requested certificate would not be valid under RFC 5280: %v", strings.TrimPrefix(err.Error(), "issuance: "))
+		}
+		cert := &Certificate{CAID: ca.ID, Serial: serialHex(serial.Bytes()), DER: der, IssuedAt: now, NotBefore: nb, NotAfter: na}
+		got, err := s.Store.CreateCertificate(ctx, cert, idem)
+		if errors.Is(err, ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		return s.CAArn(ca) + "/certificate/" + got.Serial, nil
+	}
+	return "", errors.New("no unique serial number after 4 attempts")
+}
+
+// crlURLs are the CRL distribution points for certificates ca issues now.
+func (s *Service) crlURLs(ca *CA) []string {
+	c := ca.Revocation.CRL
+	if !c.Enabled || (c.OmitExtension != nil && *c.OmitExtension) {
+		return nil
+	}
+	path := "crl/" + ca.ID + ".crl"
+	if c.CustomPath != "" {
+		path = c.CustomPath + "/" + ca.ID + ".crl"
+	}
+	if c.CustomCname != "" {
+		return []string{"http://" + c.CustomCname + "/" + path}
+	}
+	return []string{strings.TrimSuffix(s.PublicURL, "/") + "/" + c.S3BucketName + "/" + path}
+}
+
+// CertificateWithChain is what GetCertificate returns.
+type CertificateWithChain struct {
+	Certificate string // PEM, without a trailing newline
+	Chain       string // PEM, issuer first and root last; empty for a root's own certificate
+	Record      *Certificate
+}
+
+// GetCertificate returns a certificate the CA issued, revoked or not.
+func (s *Service) GetCertificate(ctx context.Context, caller Caller, caArn, certArn string) (*CertificateWithChain, error) {
+	ca, err := s.load(ctx, caller, "GetCertificate", caArn)
+	if err != nil {
+		return nil, err
+	}
+	serial, ok := strings.CutPrefix(certArn, caArn+"/certificate/")
+	if !ok || serial == "" || strings.ToLower(serial) != serial {
+		return nil, Errorf(KindInvalidArn, "The certificate ARN %q does not name a certificate of %s.", certArn, caArn)
+	}
+	if _, err := hex.DecodeString(evenHex(serial)); err != nil {
+		return nil, Errorf(KindInvalidArn, "The certificate ARN %q does not name a certificate of %s.", certArn, caArn)
+	}
+	switch ca.Status {
+	case StatusCreating, StatusFailed, StatusDeleted:
+		return nil, Errorf(KindInvalidState, "The certificate authority %s is in the %s state.", caArn, ca.Status)
+	}
+	cert, err := s.Store.GetCertificate(ctx, ca.ID, serial)
+	if errors.Is(err, ErrNotFound) {
+		return nil, Errorf(KindNotFound, "Could not find certificate %s.", certArn)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := &CertificateWithChain{Certificate: pemString("CERTIFICATE", cert.DER), Record: cert}
+	parsed, err := x509.ParseCertificate(cert.DER)
+	if err != nil {
+		return nil, fmt.Errorf("stored certificate %s: %w", serial, err)
+	}
+	if !ownRootCertificate(parsed, ca) {
+		out.Chain = joinPEM(ca.Certificate, ca.CertificateChain)
+	}
+	return out, nil
+}
+
+// ownRootCertificate reports whether cert is a root CA's self-signed
+// certificate for its own key, which has no chain.
+func ownRootCertificate(cert *x509.Certificate, ca *CA) bool {
+	if ca.Type != TypeRoot || !bytes.Equal(cert.RawIssuer, cert.RawSubject) {
+		return false
+	}
+	csr, err := parseCSR([]byte(ca.CSR))
+	return err == nil && bytes.Equal(csr.RawSubjectPublicKeyInfo, cert.RawSubjectPublicKeyInfo)
+}
+
+func parseCSR(in []byte) (*x509util.CertificateRequest, error) {
+	der := in
+	if block, _ := pem.Decode(in); block != nil {
+		der = block.Bytes
+	}
+	csr, err := x509util.ParseCertificateRequest(der)
+	if err != nil {
+		return nil, Errorf(KindMalformedCSR, "The certificate signing request is invalid: %v", err)
+	}
+	return csr, nil
+}
+
+func buildError(err error) error {
+	msg := strings.TrimPrefix(err.Error(), "issuance: ")
+	var arg *issuance.ArgError
+	var pathLen *issuance.PathLenError
+	switch {
+	case errors.As(err, &arg):
+		return Errorf(KindInvalidArgs, "%s", msg)
+	case errors.As(err, &pathLen):
+		return Errorf(KindValidation, "%s", msg)
+	}
+	return err
+}
+
+// serialHex is the lowercase hex of a serial, without leading zeros, as in
+// certificate ARNs.
+func serialHex(b []byte) string {
+	s := strings.TrimLeft(hex.EncodeToString(b), "0")
+	if s == "" {
+		return "0"
+	}
+	return s
+}
+
+func evenHex(s string) string {
+	if len(s)%2 == 1 {
+		return "0" + s
+	}
+	return s
+}
+
+func pemString(typ string, der []byte) string {
+	return strings.TrimSuffix(string(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})), "\n")
+}
+
+// joinPEM joins PEM texts with one newline between them.
+func joinPEM(parts ...string) string {
+	var kept []string
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			kept = append(kept, p)
+		}
+	}
+	return strings.Join(kept, "\n")
+}
+
+func parseCertificatePEM(s string) (*x509.Certificate, error) {
+	block, _ := pem.Decode([]byte(s))
+	if block == nil || block.Type != "CERTIFICATE" {
+		return nil, errors.New("no PEM certificate")
+	}
+	return x509.ParseCertificate(block.Bytes)
+}
+
+func samePublicKey(a, b any) bool {
+	type equaler interface{ Equal(crypto.PublicKey) bool }
+	e, ok := a.(equaler)
+	return ok && e.Equal(b)
+}
