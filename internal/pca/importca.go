@@ -55,11 +55,11 @@ func (s *Service) ImportCACertificate(ctx context.Context, caller Caller, arn st
 		if err != nil {
 			return fmt.Errorf("stored CSR of %s: %w", ca.ID, err)
 		}
-		if !bytes.Equal(cert.RawSubjectPublicKeyInfo, csr.RawSubjectPublicKeyInfo) {
-			return Errorf(KindCertificateMismatch, "The certificate's public key does not match the certificate authority's key.")
-		}
 		if err := checkChain(ca.Type, cert, chain); err != nil {
 			return err
+		}
+		if !bytes.Equal(cert.RawSubjectPublicKeyInfo, csr.RawSubjectPublicKeyInfo) {
+			return Errorf(KindCertificateMismatch, "The certificate's public key does not match the certificate authority's key.")
 		}
 		now := s.now()
 		ca.Certificate, ca.CertificateChain = string(certPEM), string(chainPEM)

@@ -104,7 +104,9 @@ func (s *Service) IssueCertificate(ctx context.Context, caller Caller, arn strin
 		}
 		parent := issuer
 		if selfSign {
-			parent = template
+			// A root names its own key as authority, so every verifier can
+			// tell it is self-signed without checking the signature.
+			parent, template.AuthorityKeyId = template, ski
 		}
 		der, err := x509util.CreateCertificate(s.rand(), template, parent, csr.PublicKey, signer, req.SigningAlgorithm)
 		if err != nil {

@@ -51,7 +51,7 @@ func forEachProtocol(t *testing.T, fn func(t *testing.T, e *testEnv, c *acmpca.C
 
 var caArnPattern = regexp.MustCompile(`^arn:aws:acm-pca:us-east-1:` + testAccount + `:certificate-authority/[0-9a-f-]{36}$`)
 
-func create(t *testing.T, c *acmpca.Client, in *acmpca.CreateCertificateAuthorityInput) string {
+func create(t testing.TB, c *acmpca.Client, in *acmpca.CreateCertificateAuthorityInput) string {
 	t.Helper()
 	if in.CertificateAuthorityType == "" {
 		in.CertificateAuthorityType = types.CertificateAuthorityTypeRoot
@@ -84,7 +84,7 @@ func waitCreated(t testing.TB, c *acmpca.Client, arn string) {
 	t.Fatalf("CA %s still CREATING", arn)
 }
 
-func describe(t *testing.T, c *acmpca.Client, arn string) *types.CertificateAuthority {
+func describe(t testing.TB, c *acmpca.Client, arn string) *types.CertificateAuthority {
 	t.Helper()
 	out, err := c.DescribeCertificateAuthority(context.Background(), &acmpca.DescribeCertificateAuthorityInput{CertificateAuthorityArn: &arn})
 	if err != nil {

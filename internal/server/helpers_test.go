@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto"
+	"crypto/ecdsa"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -47,13 +49,18 @@ type testEnv struct {
 // loopback listener. Its clock starts at the real time so that SigV4 dates
 // from real clients are current.
 func newTestEnv(t testing.TB) *testEnv {
+	return newTestEnvLogging(t, io.Discard)
+}
+
+// newTestEnvLogging is newTestEnv with the server's logs written to logs.
+func newTestEnvLogging(t testing.TB, logs io.Writer) *testEnv {
 	t.Helper()
 	clock := &fakeClock{t: time.Now()}
 	srv, err := New(context.Background(), Config{
 		DataDir:   t.TempDir(),
 		AccountID: testAccount,
 		Region:    "us-east-1",
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:    slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:       clock.Now,
 	})
 	if err != nil {
@@ -121,4 +128,19 @@ func createTestCA(t testing.TB, srv *Server, url string) string {
 	}
 	waitCreated(t, c, *out.CertificateAuthorityArn)
 	return *out.CertificateAuthorityArn
+}
+
+// privateScalar returns the secret number of an ECDSA key, as stored in
+// any encoding of it.
+func privateScalar(t testing.TB, s crypto.Signer) []byte {
+	t.Helper()
+	k, ok := s.(*ecdsa.PrivateKey)
+	if !ok {
+		t.Fatalf("want an ECDSA key, got %T", s)
+	}
+	b, err := k.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -42,7 +42,7 @@ type Config struct {
 	// at rest; with neither, <DataDir>/master.key is generated.
 	MasterKey     string
 	MasterKeyFile string
-	Logger          *slog.Logger
+	Logger        *slog.Logger
 	// Now is the domain's clock; nil means time.Now. SigV4 always uses the wall clock.
 	Now func() time.Time
 }
@@ -54,6 +54,7 @@ type Server struct {
 	store    pca.Store
 	domain   *pca.Service
 	handler  http.Handler
+	root     pca.Caller
 	Key      credentials.Key
 	Registry *prometheus.Registry
 }
@@ -133,7 +134,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.Handle("/", apiHandler)
 
-	return &Server{cfg: cfg, log: log, store: store, domain: domain, handler: mux, Key: key, Registry: reg}, nil
+	return &Server{cfg: cfg, log: log, store: store, domain: domain, handler: mux, root: root, Key: key, Registry: reg}, nil
 }
 
 // Handler serves the API, /healthz and /metrics.

@@ -173,6 +173,9 @@ func checkChain(t *testing.T, c chain) {
 		if want := sha1.Sum(bits); !bytes.Equal(tc.cert.SubjectKeyId, want[:]) {
 			t.Fatalf("%s: SubjectKeyId %x, want SHA-1 of the real key %x", tc.name, tc.cert.SubjectKeyId, want)
 		}
+		if id, err := SubjectKeyID(pub); err != nil || !bytes.Equal(id, tc.cert.SubjectKeyId) {
+			t.Fatalf("%s: SubjectKeyID = %x, %v; want %x", tc.name, id, err, tc.cert.SubjectKeyId)
+		}
 		if !bytes.Equal(tc.cert.AuthorityKeyId, tc.aki) {
 			t.Fatalf("%s: AuthorityKeyId %x, want %x", tc.name, tc.cert.AuthorityKeyId, tc.aki)
 		}
