@@ -169,3 +169,43 @@ func TestCreateSurvivesKill9(t *testing.T) {
 		t.Fatalf("after kill -9: %v %s", err, out)
 	}
 }
+
+// Root CA bootstrap with the AWS CLI alone, following AWS's documented steps.
+func TestRootBootstrapWithAWSCLI(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	start(t, bin, dir, addr, []string{"OPENPCA_ADDR=" + addr})
+	creds := filepath.Join(dir, "openpca-data", "credentials")
+	cli := func(args ...string) []byte { return awsCLI(t, addr, creds, args...) }
+	cfg := filepath.Join(dir, "cfg.json")
+	os.WriteFile(cfg, []byte(`{"KeyAlgorithm":"RSA_2048","SigningAlgorithm":"SHA256WITHRSA","Subject":{"CommonName":"CLI Root","Organization":"openpca"}}`), 0o600)
+
+	var created struct{ CertificateAuthorityArn string }
+	json.Unmarshal(cli("create-certificate-authority", "--certificate-authority-type", "ROOT",
+		"--certificate-authority-configuration", "file://"+cfg, "--idempotency-token", "cli-root"), &created)
+	arn := created.CertificateAuthorityArn
+	cli("wait", "certificate-authority-csr-created", "--certificate-authority-arn", arn)
+	csr := filepath.Join(dir, "ca.csr")
+	os.WriteFile(csr, cli("get-certificate-authority-csr", "--certificate-authority-arn", arn, "--output", "text"), 0o600)
+
+	var issued struct{ CertificateArn string }
+	json.Unmarshal(cli("issue-certificate", "--certificate-authority-arn", arn, "--csr", "fileb://"+csr,
+		"--signing-algorithm", "SHA256WITHRSA", "--template-arn", "arn:aws:acm-pca:::template/RootCACertificate/V1",
+		"--validity", "Value=10,Type=YEARS"), &issued)
+	cli("wait", "certificate-issued", "--certificate-authority-arn", arn, "--certificate-arn", issued.CertificateArn)
+	certFile := filepath.Join(dir, "ca.pem")
+	os.WriteFile(certFile, cli("get-certificate", "--certificate-authority-arn", arn, "--certificate-arn", issued.CertificateArn,
+		"--output", "text", "--query", "Certificate"), 0o600)
+	cli("import-certificate-authority-certificate", "--certificate-authority-arn", arn, "--certificate", "fileb://"+certFile)
+
+	var desc struct{ CertificateAuthority struct{ Status string } }
+	json.Unmarshal(cli("describe-certificate-authority", "--certificate-authority-arn", arn), &desc)
+	if desc.CertificateAuthority.Status != "ACTIVE" {
+		t.Fatalf("after the documented steps the CA is %s, want ACTIVE", desc.CertificateAuthority.Status)
+	}
+	out, err := exec.Command("openssl", "x509", "-in", certFile, "-noout", "-subject", "-ext", "basicConstraints").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "CA:TRUE") {
+		t.Fatalf("openssl reads the root: %v\n%s", err, out)
+	}
+}

@@ -556,7 +556,9 @@ func TestBuildErrors(t *testing.T) {
 			Issuer: root.cert, SerialNumber: big.NewInt(13), NotBefore: testNow, NotAfter: testNow.Add(time.Hour),
 		}
 	}
-	api := func(e *Extensions) Request { return base("EndEntityCertificate_APIPassthrough", &Passthrough{Extensions: e}) }
+	api := func(e *Extensions) Request {
+		return base("EndEntityCertificate_APIPassthrough", &Passthrough{Extensions: e})
+	}
 
 	tests := []struct {
 		name    string

@@ -75,6 +75,7 @@ try:
 except pca.exceptions.ResourceNotFoundException:
     pass
 expect_error("InvalidStateException", pca.update_certificate_authority, CertificateAuthorityArn=arn, Status="DISABLED")
+expect_error("InvalidStateException", pca.get_certificate_authority_certificate, CertificateAuthorityArn=arn)
 # botocore checks neither enums nor maximum lengths: the server must.
 e = expect_error("ValidationException", pca.create_certificate_authority,
                  CertificateAuthorityConfiguration=config, CertificateAuthorityType="ROOT", IdempotencyToken="x" * 37)
@@ -86,9 +87,27 @@ assert "at 'certificateAuthorityConfiguration.keyAlgorithm' failed to satisfy co
 expect_error("InvalidArgsException", pca.create_certificate_authority,
              CertificateAuthorityConfiguration=dict(config, SigningAlgorithm="SHA256WITHRSA"), CertificateAuthorityType="ROOT")
 
+# Root bootstrap with the documented waiters.
+csr = pca.get_certificate_authority_csr(CertificateAuthorityArn=arn)["Csr"]
+cert_arn = pca.issue_certificate(
+    CertificateAuthorityArn=arn, Csr=csr.encode(), SigningAlgorithm="SHA384WITHECDSA",
+    TemplateArn="arn:aws:acm-pca:::template/RootCACertificate/V1", Validity={"Value": 5, "Type": "YEARS"},
+)["CertificateArn"]
+pca.get_waiter("certificate_issued").wait(
+    CertificateAuthorityArn=arn, CertificateArn=cert_arn, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+cert = pca.get_certificate(CertificateAuthorityArn=arn, CertificateArn=cert_arn)
+assert cert["Certificate"].startswith("-----BEGIN CERTIFICATE-----") and "CertificateChain" not in cert, cert
+pca.import_certificate_authority_certificate(CertificateAuthorityArn=arn, Certificate=cert["Certificate"].encode())
+ca = pca.describe_certificate_authority(CertificateAuthorityArn=arn)["CertificateAuthority"]
+assert ca["Status"] == "ACTIVE" and ca["NotAfter"] > ca["NotBefore"], ca
+got = pca.get_certificate_authority_certificate(CertificateAuthorityArn=arn)
+assert got["Certificate"] == cert["Certificate"] and "CertificateChain" not in got, got
+expect_error("InvalidStateException", pca.delete_certificate_authority, CertificateAuthorityArn=arn)
+pca.update_certificate_authority(CertificateAuthorityArn=arn, Status="DISABLED")
+
 pca.delete_certificate_authority(CertificateAuthorityArn=arn, PermanentDeletionTimeInDays=7)
 ca = pca.describe_certificate_authority(CertificateAuthorityArn=arn)["CertificateAuthority"]
 assert ca["Status"] == "DELETED" and "RestorableUntil" in ca, ca
 pca.restore_certificate_authority(CertificateAuthorityArn=arn)
-assert pca.describe_certificate_authority(CertificateAuthorityArn=arn)["CertificateAuthority"]["Status"] == "PENDING_CERTIFICATE"
+assert pca.describe_certificate_authority(CertificateAuthorityArn=arn)["CertificateAuthority"]["Status"] == "DISABLED"
 print("boto3 smoke: ok")
