@@ -134,7 +134,7 @@ func Build(req Request) (*x509.Certificate, error) {
 	}
 
 	// Subject.
-	rawSubject := req.CSR.RawSubject
+	rawSubject := append([]byte(nil), req.CSR.RawSubject...)
 	if apiSubject != nil {
 		der, err := marshalName(*apiSubject)
 		if err != nil {

@@ -39,8 +39,8 @@ func (e *ValidityError) Error() string { return "issuance: " + e.Msg }
 // LintFinding is one failed check reported by Lint.
 type LintFinding struct {
 	// Lint is the zlint lint name (for example "e_ext_duplicate_extension"),
-	// or the name of a parse step ("crypto/x509", "zcrypto") when the
-	// certificate could not be parsed at all.
+	// one of the ML-DSA checks Lint adds ("e_mldsa_..."), or the name of
+	// the parser ("crypto/x509", "zcrypto") that rejected the certificate.
 	Lint string
 	// Status is "error" or "fatal".
 	Status string
