@@ -2,9 +2,6 @@ package server
 
 import (
 	"bytes"
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,9 +10,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
 // BenchmarkDescribeCA measures DescribeCertificateAuthority over loopback HTTP
@@ -50,15 +44,7 @@ type replay struct {
 }
 
 func signedRequest(b *testing.B, srv *Server, url string, body []byte) replay {
-	req, _ := http.NewRequest(http.MethodPost, url+"/", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", "ACMPrivateCA.DescribeCertificateAuthority")
-	sum := sha256.Sum256(body)
-	creds := aws.Credentials{AccessKeyID: srv.Key.AccessKeyID, SecretAccessKey: srv.Key.SecretAccessKey}
-	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "acm-pca", "us-east-1", time.Now()); err != nil {
-		b.Fatal(err)
-	}
-	return replay{url: url + "/", header: req.Header, body: body}
+	return signedRequestTarget(b, srv, url, "DescribeCertificateAuthority", body)
 }
 
 // runClients sends b.N requests from 32 goroutines and reports requests/s and p99.

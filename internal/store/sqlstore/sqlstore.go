@@ -39,21 +39,28 @@ type Store struct {
 	// stmts caches prepared statements by query text: parsing SQL costs
 	// more than running these small queries.
 	stmts sync.Map
+	// writes feeds the group-commit writer (writer.go); stopped closes when it ends.
+	writes  chan writeReq
+	stopped chan struct{}
 }
 
 var _ pca.Store = (*Store)(nil)
 
 // New migrates db to the latest schema and returns a Store over it.
 func New(ctx context.Context, db *sql.DB, d Dialect) (*Store, error) {
-	s := &Store{db: db, d: d}
+	s := &Store{db: db, d: d, writes: make(chan writeReq), stopped: make(chan struct{})}
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}
+	go s.writer()
 	return s, nil
 }
 
-// Close closes the prepared statements and the database.
+// Close waits for queued writes, then closes the prepared statements and the
+// database. No call may be made concurrently with or after Close.
 func (s *Store) Close() error {
+	close(s.writes)
+	<-s.stopped
 	s.stmts.Range(func(_, st any) bool {
 		st.(*sql.Stmt).Close()
 		return true
@@ -221,7 +228,7 @@ func (s *Store) GetCertificate(ctx context.Context, caID, serial string) (*pca.C
 // inserted and the result recorded for it is returned.
 func (s *Store) insertOnce(ctx context.Context, idem *pca.Idempotency, result string, at time.Time, insert func(*sql.Tx) error) (string, error) {
 	var existing string
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
 		if idem != nil {
 			var created int64
 			err := s.queryRow(ctx, tx, `SELECT result, created_at FROM idempotency_tokens WHERE account = ? AND operation = ? AND token = ?`+s.d.ForUpdate,
@@ -314,7 +321,7 @@ func (s *Store) listCAs(ctx context.Context, query string, args ...any) ([]*pca.
 // UpdateCA implements pca.Store.
 func (s *Store) UpdateCA(ctx context.Context, account, id string, mutate func(*pca.CA) error) (*pca.CA, error) {
 	var out *pca.CA
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
 		ca, err := s.getCA(ctx, tx, account, id, s.d.ForUpdate)
 		if err != nil {
 			return err
