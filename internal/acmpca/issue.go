@@ -122,3 +122,11 @@ func passthroughFromAPI(p *api.ApiPassthrough) (*issuance.Passthrough, error) {
 	out.Extensions = ext
 	return out, nil
 }
+
+func (a *Adapter) RevokeCertificate(ctx context.Context, in *api.RevokeCertificateInput) error {
+	c, err := caller(ctx)
+	if err != nil {
+		return err
+	}
+	return apiError(a.domain.RevokeCertificate(ctx, c, *in.CertificateAuthorityArn, *in.CertificateSerial, string(in.RevocationReason)))
+}

@@ -158,4 +158,32 @@ type Certificate struct {
 	// RevokedAt is zero while the certificate is not revoked.
 	RevokedAt        time.Time
 	RevocationReason string
+	// Partition is the CRL partition the certificate was bound to at
+	// issuance; "" for a COMPLETE CRL.
+	Partition string
+}
+
+// CRLState is the publication state of one CRL: a CA's complete CRL
+// (Partition "") or one partition.
+type CRLState struct {
+	CAID      string
+	Partition string
+	// Number is the CRL Number last published (0 before the first).
+	Number int64
+	// DirtySince is the time of the oldest revocation not yet published;
+	// zero when the published CRL is current.
+	DirtySince   time.Time
+	RevokedCount int64
+	ThisUpdate   time.Time
+	NextUpdate   time.Time
+	PublishedAt  time.Time
+	SizeBytes    int64
+	Entries      int64
+}
+
+// RevokedEntry is one line of a CRL.
+type RevokedEntry struct {
+	Serial    string // lowercase hex
+	RevokedAt time.Time
+	Reason    string // AWS RevocationReason name
 }

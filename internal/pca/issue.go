@@ -83,6 +83,16 @@ func (s *Service) IssueCertificate(ctx context.Context, caller Caller, arn strin
 	if err != nil {
 		return "", Errorf(KindMalformedCSR, "The CSR's public key is not supported: %v", err)
 	}
+	partition, crlEnabled, err := "", false, nil
+	var cdp []string
+	if !selfSign {
+		if partition, crlEnabled, err = s.crlPartition(ctx, ca); err != nil {
+			return "", err
+		}
+		if c := ca.Revocation.CRL; crlEnabled && (c.OmitExtension == nil || !*c.OmitExtension) {
+			cdp = []string{s.CRLURL(ca, partition)}
+		}
+	}
 	var idem *Idempotency
 	if req.IdempotencyToken != "" {
 		idem = &Idempotency{Account: ca.Account, Operation: "IssueCertificate/" + ca.ID, Token: req.IdempotencyToken, Since: now.Add(-IdempotencyWindow)}
@@ -97,7 +107,7 @@ func (s *Service) IssueCertificate(ctx context.Context, caller Caller, arn strin
 		template, err := issuance.Build(issuance.Request{
 			Template: tmpl, CSR: csr.CertificateRequest, SubjectKeyID: ski, Passthrough: req.Passthrough,
 			Issuer: issuer, SerialNumber: serial, NotBefore: nb, NotAfter: na,
-			CRLDistributionPoints: s.crlURLs(ca),
+			CRLDistributionPoints: cdp,
 		})
 		if err != nil {
 			return "", buildError(err)
@@ -115,7 +125,7 @@ func (s *Service) IssueCertificate(ctx context.Context, caller Caller, arn strin
 		if err := issuance.Lint(der); err != nil {
 			return "", Errorf(KindInvalidArgs, "The requested certificate would not be valid under RFC 5280: %v", strings.TrimPrefix(err.Error(), "issuance: "))
 		}
-		cert := &Certificate{CAID: ca.ID, Serial: serialHex(serial.Bytes()), DER: der, IssuedAt: now, NotBefore: nb, NotAfter: na}
+		cert := &Certificate{CAID: ca.ID, Serial: serialHex(serial.Bytes()), DER: der, IssuedAt: now, NotBefore: nb, NotAfter: na, Partition: partition}
 		got, err := s.Store.CreateCertificate(ctx, cert, idem)
 		if errors.Is(err, ErrConflict) {
 			continue
@@ -123,25 +133,54 @@ func (s *Service) IssueCertificate(ctx context.Context, caller Caller, arn strin
 		if err != nil {
 			return "", err
 		}
+		if crlEnabled && s.CRLs != nil {
+			// AWS publishes a CRL once a certificate refers to it.
+			s.CRLs.Schedule(ca.ID, partition)
+		}
 		return s.CAArn(ca) + "/certificate/" + got.Serial, nil
 	}
 	return "", errors.New("no unique serial number after 4 attempts")
 }
 
-// crlURLs are the CRL distribution points for certificates ca issues now.
-func (s *Service) crlURLs(ca *CA) []string {
+// CRLKey is the object key of a CA's CRL: the complete CRL, or one
+// partition of a PARTITIONED CRL.
+func CRLKey(ca *CA, partition string) string {
+	name := ca.ID + ".crl"
+	if partition != "" {
+		name = ca.ID + "/" + partition + ".crl"
+	}
+	if ca.Revocation.CRL.CustomPath != "" {
+		return ca.Revocation.CRL.CustomPath + "/" + name
+	}
+	return "crl/" + name
+}
+
+// CRLURL is where a CRL is fetched: under the CA's custom name when it has
+// one, otherwise under the object store's public URL.
+func (s *Service) CRLURL(ca *CA, partition string) string {
 	c := ca.Revocation.CRL
-	if !c.Enabled || (c.OmitExtension != nil && *c.OmitExtension) {
-		return nil
-	}
-	path := "crl/" + ca.ID + ".crl"
-	if c.CustomPath != "" {
-		path = c.CustomPath + "/" + ca.ID + ".crl"
-	}
 	if c.CustomCname != "" {
-		return []string{"http://" + c.CustomCname + "/" + path}
+		return "http://" + c.CustomCname + "/" + CRLKey(ca, partition)
 	}
-	return []string{strings.TrimSuffix(s.PublicURL, "/") + "/" + c.S3BucketName + "/" + path}
+	return strings.TrimSuffix(s.ObjectBaseURL, "/") + "/" + c.S3BucketName + "/" + CRLKey(ca, partition)
+}
+
+// crlPartition binds a new certificate to its CRL: "" for a COMPLETE CRL, a
+// partition with room otherwise. ok is false when CRLs are disabled.
+func (s *Service) crlPartition(ctx context.Context, ca *CA) (partition string, ok bool, err error) {
+	c := ca.Revocation.CRL
+	if !c.Enabled {
+		return "", false, nil
+	}
+	if c.CrlType != "PARTITIONED" {
+		return "", true, nil
+	}
+	size := s.PartitionSize
+	if size == 0 {
+		size = DefaultPartitionSize
+	}
+	p, err := s.Store.ReservePartition(ctx, ca.ID, s.newID(), size, s.now())
+	return p, err == nil, err
 }
 
 // CertificateWithChain is what GetCertificate returns.

@@ -21,9 +21,10 @@ type Service struct {
 	Store  Store
 	Keys   KeyManager
 	Region string
-	// PublicURL is the base of the CRL and OCSP URLs written into
-	// certificates when the CA names no custom host.
-	PublicURL string
+	// ObjectBaseURL is the public base URL of the object store: a CRL in
+	// bucket b under key k is fetched from <ObjectBaseURL>/b/k when the CA
+	// names no custom host.
+	ObjectBaseURL string
 	Log       *slog.Logger
 	// Now is the clock; nil means time.Now. Tests inject a fake one.
 	Now func() time.Time
@@ -31,6 +32,17 @@ type Service struct {
 	NewID func() string
 	// Rand is the source of serial numbers and signatures; nil means crypto/rand.
 	Rand io.Reader
+	// CRLs is told about revocations and first issuances; nil when no
+	// publisher runs.
+	CRLs CRLScheduler
+	// Buckets proves CRL buckets writable on Create and Update; nil skips the check.
+	Buckets BucketChecker
+	// RevokedLimit caps unexpired revoked certificates per COMPLETE CRL; 0
+	// means DefaultRevokedLimit.
+	RevokedLimit int64
+	// PartitionSize caps the certificates bound to one CRL partition; 0 means
+	// DefaultPartitionSize.
+	PartitionSize int64
 
 	background sync.WaitGroup
 }
@@ -144,6 +156,9 @@ func (s *Service) CreateCA(ctx context.Context, caller Caller, req CreateRequest
 	if err != nil {
 		return nil, err
 	}
+	if err := s.checkBucket(ctx, req.Revocation); err != nil {
+		return nil, err
+	}
 	if err := checkTagKeys(req.Tags); err != nil {
 		return nil, err
 	}
@@ -196,6 +211,23 @@ type UpdateRequest struct {
 func (s *Service) UpdateCA(ctx context.Context, caller Caller, arn string, req UpdateRequest) error {
 	if req.Status != nil && *req.Status != StatusActive && *req.Status != StatusDisabled {
 		return Errorf(KindInvalidArgs, "The status %s is not valid for UpdateCertificateAuthority; use ACTIVE or DISABLED.", *req.Status)
+	}
+	if req.Revocation.CRL != nil && req.Revocation.CRL.Enabled {
+		// Prove the bucket writable outside the transaction, after the
+		// checks that need no network.
+		ca, err := s.load(ctx, caller, "UpdateCertificateAuthority", arn)
+		if err != nil {
+			return err
+		}
+		if st := ca.Reported(s.now()); st != StatusActive && st != StatusDisabled {
+			return Errorf(KindInvalidState, "The certificate authority must be in the ACTIVE or DISABLED state to be updated")
+		}
+		if _, err := applyRevocation(ca.Revocation, req.Revocation); err != nil {
+			return err
+		}
+		if err := s.checkBucket(ctx, req.Revocation); err != nil {
+			return err
+		}
 	}
 	_, err := s.update(ctx, caller, "UpdateCertificateAuthority", arn, func(ca *CA) error {
 		now := s.now()

@@ -2,6 +2,7 @@ package pca
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -29,12 +30,39 @@ type Store interface {
 	CreateCertificate(ctx context.Context, cert *Certificate, idem *Idempotency) (*Certificate, error)
 	// GetCertificate returns ErrNotFound when the CA issued no such serial.
 	GetCertificate(ctx context.Context, caID, serial string) (*Certificate, error)
+	// RevokeCertificate records a revocation and marks the certificate's CRL
+	// as due, in one durable write. It returns ErrNotFound, ErrAlreadyRevoked,
+	// ErrExpired (notAfter before at) or ErrLimit (limit > 0 unexpired revoked
+	// certificates already counted for the CRL).
+	RevokeCertificate(ctx context.Context, caID, serial string, at time.Time, reason string, limit int64) (*Certificate, error)
+	// ReservePartition returns a CRL partition of the CA with room for one
+	// more certificate (at most size per partition), opening a new one when
+	// all are full.
+	ReservePartition(ctx context.Context, caID, newID string, size int64, at time.Time) (string, error)
+	// CRLStates returns the CRL rows of a CA (every partition), or of every CA when caID is "".
+	CRLStates(ctx context.Context, caID string) ([]CRLState, error)
+	// MarkCRLDue makes sure a CRL row exists and is due for publication.
+	MarkCRLDue(ctx context.Context, caID, partition string, at time.Time) error
+	// RevokedEntries streams the revoked certificates of a CRL whose notAfter
+	// is after notAfterAfter, in no particular order. It may be called again
+	// for a second pass.
+	RevokedEntries(ctx context.Context, caID, partition string, notAfterAfter time.Time, yield func(RevokedEntry) error) error
+	// SaveCRLPublished records a published CRL. The row stays due when a
+	// revocation arrived after builtAt.
+	SaveCRLPublished(ctx context.Context, st CRLState, builtAt time.Time) error
 	// PurgeCA removes a CA and everything that belongs to it.
 	PurgeCA(ctx context.Context, account, id string) error
 	// PurgeDeletedBefore removes every DELETED CA whose restoration window ended before t.
 	PurgeDeletedBefore(ctx context.Context, t time.Time) (int, error)
 	Close() error
 }
+
+// Errors a Store returns for revocations.
+var (
+	ErrAlreadyRevoked = errors.New("pca: already revoked")
+	ErrExpired        = errors.New("pca: certificate expired")
+	ErrLimit          = errors.New("pca: revocation limit reached")
+)
 
 // Idempotency identifies a retried request by its token.
 type Idempotency struct {

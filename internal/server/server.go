@@ -96,7 +96,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
-	domain := &pca.Service{Store: store, Keys: keyManager, Region: cfg.Region, PublicURL: cfg.PublicURL, Now: cfg.Now, Log: log}
+	domain := &pca.Service{Store: store, Keys: keyManager, Region: cfg.Region, ObjectBaseURL: cfg.PublicURL, Now: cfg.Now, Log: log}
 	if err := domain.ResumeCreation(ctx); err != nil {
 		store.Close()
 		return nil, err

@@ -192,8 +192,8 @@ func (s *Store) CreateCA(ctx context.Context, ca *pca.CA, idem *pca.Idempotency)
 // CreateCertificate implements pca.Store.
 func (s *Store) CreateCertificate(ctx context.Context, c *pca.Certificate, idem *pca.Idempotency) (*pca.Certificate, error) {
 	existing, err := s.insertOnce(ctx, idem, c.Serial, c.IssuedAt, func(tx *sql.Tx) error {
-		_, err := s.exec(ctx, tx, `INSERT INTO certificates (ca_id, serial, der, issued_at, not_before, not_after) VALUES (?, ?, ?, ?, ?, ?)`,
-			c.CAID, c.Serial, c.DER, millis(c.IssuedAt), millis(c.NotBefore), millis(c.NotAfter))
+		_, err := s.exec(ctx, tx, `INSERT INTO certificates (ca_id, serial, der, issued_at, not_before, not_after, crl_partition) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			c.CAID, c.Serial, c.DER, millis(c.IssuedAt), millis(c.NotBefore), millis(c.NotAfter), c.Partition)
 		return err
 	})
 	switch {
@@ -211,8 +211,8 @@ func (s *Store) CreateCertificate(ctx context.Context, c *pca.Certificate, idem 
 func (s *Store) GetCertificate(ctx context.Context, caID, serial string) (*pca.Certificate, error) {
 	c := &pca.Certificate{CAID: caID, Serial: serial}
 	var issued, nb, na, revoked int64
-	err := s.queryRow(ctx, nil, `SELECT der, issued_at, not_before, not_after, revoked_at, revocation_reason FROM certificates WHERE ca_id = ? AND serial = ?`,
-		[]any{caID, serial}, &c.DER, &issued, &nb, &na, &revoked, &c.RevocationReason)
+	err := s.queryRow(ctx, nil, `SELECT der, issued_at, not_before, not_after, revoked_at, revocation_reason, crl_partition FROM certificates WHERE ca_id = ? AND serial = ?`,
+		[]any{caID, serial}, &c.DER, &issued, &nb, &na, &revoked, &c.RevocationReason, &c.Partition)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, pca.ErrNotFound
 	}

@@ -45,6 +45,32 @@ CREATE TABLE certificates (
     not_after         BIGINT NOT NULL,
     revoked_at        BIGINT NOT NULL DEFAULT 0,
     revocation_reason TEXT NOT NULL DEFAULT '',
+    crl_partition     TEXT NOT NULL DEFAULT '', -- '' for a COMPLETE CRL
     PRIMARY KEY (ca_id, serial)
 );
-CREATE INDEX certificates_revoked ON certificates (ca_id, revoked_at) WHERE revoked_at > 0;
+CREATE INDEX certificates_revoked ON certificates (ca_id, crl_partition, revoked_at) WHERE revoked_at > 0;
+
+-- One row per published or due CRL: a CA's complete CRL (partition '') or
+-- one partition of it.
+CREATE TABLE crls (
+    ca_id         TEXT NOT NULL REFERENCES certificate_authorities (id) ON DELETE CASCADE,
+    crl_partition TEXT NOT NULL,
+    number        BIGINT NOT NULL DEFAULT 0, -- CRL Number last published
+    dirty_since   BIGINT NOT NULL DEFAULT 0, -- oldest revocation not yet published; 0 = none
+    revoked_count BIGINT NOT NULL DEFAULT 0, -- unexpired revoked certificates, for the quota
+    this_update   BIGINT NOT NULL DEFAULT 0,
+    next_update   BIGINT NOT NULL DEFAULT 0,
+    published_at  BIGINT NOT NULL DEFAULT 0,
+    size_bytes    BIGINT NOT NULL DEFAULT 0,
+    entries       BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (ca_id, crl_partition)
+);
+
+-- Partitions of PARTITIONED CRLs; a certificate is bound to one at issuance.
+CREATE TABLE crl_partitions (
+    ca_id      TEXT NOT NULL REFERENCES certificate_authorities (id) ON DELETE CASCADE,
+    id         TEXT NOT NULL,
+    issued     BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (ca_id, id)
+);

@@ -1,0 +1,149 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/openpca/openpca/internal/pca"
+)
+
+// RevokeCertificate implements pca.Store.
+func (s *Store) RevokeCertificate(ctx context.Context, caID, serial string, at time.Time, reason string, limit int64) (*pca.Certificate, error) {
+	var cert *pca.Certificate
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var revoked, notAfter int64
+		var partition string
+		err := s.queryRow(ctx, tx, `SELECT revoked_at, not_after, crl_partition FROM certificates WHERE ca_id = ? AND serial = ?`,
+			[]any{caID, serial}, &revoked, &notAfter, &partition)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return pca.ErrNotFound
+		case err != nil:
+			return err
+		case revoked != 0:
+			return pca.ErrAlreadyRevoked
+		case notAfter <= millis(at):
+			return pca.ErrExpired
+		}
+		if limit > 0 {
+			var count int64
+			err := s.queryRow(ctx, tx, `SELECT revoked_count FROM crls WHERE ca_id = ? AND crl_partition = ?`, []any{caID, partition}, &count)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if count >= limit {
+				return pca.ErrLimit
+			}
+		}
+		if _, err := s.exec(ctx, tx, `UPDATE certificates SET revoked_at = ?, revocation_reason = ? WHERE ca_id = ? AND serial = ?`,
+			millis(at), reason, caID, serial); err != nil {
+			return err
+		}
+		if _, err := s.exec(ctx, tx, `INSERT INTO crls (ca_id, crl_partition, dirty_since, revoked_count) VALUES (?, ?, ?, 1)
+			ON CONFLICT (ca_id, crl_partition) DO UPDATE SET revoked_count = crls.revoked_count + 1,
+			dirty_since = CASE WHEN crls.dirty_since = 0 THEN excluded.dirty_since ELSE crls.dirty_since END`,
+			caID, partition, millis(at)); err != nil {
+			return err
+		}
+		cert = &pca.Certificate{CAID: caID, Serial: serial, RevokedAt: at, RevocationReason: reason, Partition: partition, NotAfter: fromMillis(notAfter)}
+		return nil
+	})
+	return cert, err
+}
+
+// ReservePartition implements pca.Store.
+func (s *Store) ReservePartition(ctx context.Context, caID, newID string, size int64, at time.Time) (string, error) {
+	var id string
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		err := s.queryRow(ctx, tx, `SELECT id FROM crl_partitions WHERE ca_id = ? AND issued < ? ORDER BY created_at, id LIMIT 1`, []any{caID, size}, &id)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			id = newID
+			_, err = s.exec(ctx, tx, `INSERT INTO crl_partitions (ca_id, id, issued, created_at) VALUES (?, ?, 1, ?)`, caID, id, millis(at))
+			return err
+		case err != nil:
+			return err
+		}
+		_, err = s.exec(ctx, tx, `UPDATE crl_partitions SET issued = issued + 1 WHERE ca_id = ? AND id = ?`, caID, id)
+		return err
+	})
+	return id, err
+}
+
+const crlColumns = `ca_id, crl_partition, number, dirty_since, revoked_count, this_update, next_update, published_at, size_bytes, entries`
+
+// CRLStates implements pca.Store.
+func (s *Store) CRLStates(ctx context.Context, caID string) ([]pca.CRLState, error) {
+	query, args := `SELECT `+crlColumns+` FROM crls ORDER BY ca_id, crl_partition`, []any{}
+	if caID != "" {
+		query, args = `SELECT `+crlColumns+` FROM crls WHERE ca_id = ? ORDER BY crl_partition`, []any{caID}
+	}
+	rows, err := s.query(ctx, nil, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: CRL states: %w", err)
+	}
+	defer rows.Close()
+	var out []pca.CRLState
+	for rows.Next() {
+		var st pca.CRLState
+		var dirty, this, next, published int64
+		if err := rows.Scan(&st.CAID, &st.Partition, &st.Number, &dirty, &st.RevokedCount, &this, &next, &published, &st.SizeBytes, &st.Entries); err != nil {
+			return nil, err
+		}
+		st.DirtySince, st.ThisUpdate, st.NextUpdate, st.PublishedAt = fromMillis(dirty), fromMillis(this), fromMillis(next), fromMillis(published)
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
+
+// MarkCRLDue implements pca.Store.
+func (s *Store) MarkCRLDue(ctx context.Context, caID, partition string, at time.Time) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		_, err := s.exec(ctx, tx, `INSERT INTO crls (ca_id, crl_partition, dirty_since) VALUES (?, ?, ?)
+			ON CONFLICT (ca_id, crl_partition) DO UPDATE SET
+			dirty_since = CASE WHEN crls.dirty_since = 0 THEN excluded.dirty_since ELSE crls.dirty_since END`,
+			caID, partition, millis(at))
+		return err
+	})
+}
+
+// RevokedEntries implements pca.Store. Rows are scanned one at a time, so
+// memory does not grow with the CRL.
+func (s *Store) RevokedEntries(ctx context.Context, caID, partition string, notAfterAfter time.Time, yield func(pca.RevokedEntry) error) error {
+	rows, err := s.query(ctx, nil, `SELECT serial, revoked_at, revocation_reason FROM certificates
+		WHERE ca_id = ? AND crl_partition = ? AND revoked_at > 0 AND not_after > ?`, caID, partition, millis(notAfterAfter))
+	if err != nil {
+		return fmt.Errorf("sqlstore: revoked entries: %w", err)
+	}
+	defer rows.Close()
+	var e pca.RevokedEntry
+	var at int64
+	for rows.Next() {
+		if err := rows.Scan(&e.Serial, &at, &e.Reason); err != nil {
+			return err
+		}
+		e.RevokedAt = fromMillis(at)
+		if err := yield(e); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// SaveCRLPublished implements pca.Store.
+func (s *Store) SaveCRLPublished(ctx context.Context, st pca.CRLState, builtAt time.Time) error {
+	return s.write(ctx, func(tx *sql.Tx) error {
+		// The quota count restarts from what the CRL holds, plus revocations
+		// that arrived while it was being built; expired entries drop out.
+		_, err := s.exec(ctx, tx, `UPDATE crls SET number = ?, this_update = ?, next_update = ?, published_at = ?, size_bytes = ?,
+			entries = ?, dirty_since = CASE WHEN dirty_since <= ? THEN 0 ELSE dirty_since END,
+			revoked_count = ? + (SELECT COUNT(*) FROM certificates WHERE ca_id = ? AND crl_partition = ? AND revoked_at > ?)
+			WHERE ca_id = ? AND crl_partition = ?`,
+			st.Number, millis(st.ThisUpdate), millis(st.NextUpdate), millis(st.PublishedAt), st.SizeBytes, st.Entries,
+			millis(builtAt), st.Entries, st.CAID, st.Partition, millis(builtAt), st.CAID, st.Partition)
+		return err
+	})
+}
