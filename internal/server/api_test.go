@@ -29,6 +29,8 @@ func wantAPIError(t *testing.T, err error, code, msg string) {
 	}
 }
 
+func asAPIError(err error, target *smithy.APIError) bool { return errors.As(err, target) }
+
 // wantTyped asserts err is the SDK's typed exception T, proving the wire
 // error maps to the modelled shape.
 func wantTyped[T error](t *testing.T, err error) {

@@ -49,20 +49,29 @@ type testEnv struct {
 // loopback listener. Its clock starts at the real time so that SigV4 dates
 // from real clients are current.
 func newTestEnv(t testing.TB) *testEnv {
-	return newTestEnvLogging(t, io.Discard)
+	return newTestEnvWith(t, io.Discard, nil)
 }
 
 // newTestEnvLogging is newTestEnv with the server's logs written to logs.
 func newTestEnvLogging(t testing.TB, logs io.Writer) *testEnv {
+	return newTestEnvWith(t, logs, nil)
+}
+
+// newTestEnvWith lets a test adjust the configuration before the server starts.
+func newTestEnvWith(t testing.TB, logs io.Writer, adjust func(*Config)) *testEnv {
 	t.Helper()
 	clock := &fakeClock{t: time.Now()}
-	srv, err := New(context.Background(), Config{
+	cfg := Config{
 		DataDir:   t.TempDir(),
 		AccountID: testAccount,
 		Region:    "us-east-1",
 		Logger:    slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:       clock.Now,
-	})
+	}
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	srv, err := New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,6 +43,8 @@ type Config struct {
 	MasterKey     string
 	MasterKeyFile string
 	Logger        *slog.Logger
+	// RevokedLimit caps unexpired revoked certificates per COMPLETE CRL (0: AWS's 1,000,000).
+	RevokedLimit int64
 	// Now is the domain's clock; nil means time.Now. SigV4 always uses the wall clock.
 	Now func() time.Time
 }
@@ -96,7 +98,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
-	domain := &pca.Service{Store: store, Keys: keyManager, Region: cfg.Region, ObjectBaseURL: cfg.PublicURL, Now: cfg.Now, Log: log}
+	domain := &pca.Service{Store: store, Keys: keyManager, Region: cfg.Region, ObjectBaseURL: cfg.PublicURL, Now: cfg.Now, Log: log,
+		RevokedLimit: cfg.RevokedLimit}
 	if err := domain.ResumeCreation(ctx); err != nil {
 		store.Close()
 		return nil, err
