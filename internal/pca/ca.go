@@ -166,6 +166,7 @@ type Certificate struct {
 // CRLState is the publication state of one CRL: a CA's complete CRL
 // (Partition "") or one partition.
 type CRLState struct {
+	Account   string
 	CAID      string
 	Partition string
 	// Number is the CRL Number last published (0 before the first).

@@ -43,13 +43,15 @@ type Store interface {
 	CRLStates(ctx context.Context, caID string) ([]CRLState, error)
 	// MarkCRLDue makes sure a CRL row exists and is due for publication.
 	MarkCRLDue(ctx context.Context, caID, partition string, at time.Time) error
-	// RevokedEntries streams the revoked certificates of a CRL whose notAfter
-	// is after notAfterAfter, in no particular order. It may be called again
-	// for a second pass.
-	RevokedEntries(ctx context.Context, caID, partition string, notAfterAfter time.Time, yield func(RevokedEntry) error) error
-	// SaveCRLPublished records a published CRL. The row stays due when a
-	// revocation arrived after builtAt.
-	SaveCRLPublished(ctx context.Context, st CRLState, builtAt time.Time) error
+	// ReadCRL runs fn in one consistent read snapshot. fn gets the CRL row's
+	// revision and an iterator over the revoked certificates whose notAfter
+	// is after notAfterAfter; the iterator may run several times and always
+	// yields the same entries, streamed, in no particular order.
+	ReadCRL(ctx context.Context, caID, partition string, notAfterAfter time.Time,
+		fn func(revision int64, entries func(yield func(RevokedEntry) error) error) error) error
+	// SaveCRLPublished records a published CRL built from the snapshot at
+	// revision; the row stays due when revocations came after it.
+	SaveCRLPublished(ctx context.Context, st CRLState, revision int64) error
 	// PurgeCA removes a CA and everything that belongs to it.
 	PurgeCA(ctx context.Context, account, id string) error
 	// PurgeDeletedBefore removes every DELETED CA whose restoration window ended before t.

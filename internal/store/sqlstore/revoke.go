@@ -42,8 +42,8 @@ func (s *Store) RevokeCertificate(ctx context.Context, caID, serial string, at t
 			millis(at), reason, caID, serial); err != nil {
 			return err
 		}
-		if _, err := s.exec(ctx, tx, `INSERT INTO crls (ca_id, crl_partition, dirty_since, revoked_count) VALUES (?, ?, ?, 1)
-			ON CONFLICT (ca_id, crl_partition) DO UPDATE SET revoked_count = crls.revoked_count + 1,
+		if _, err := s.exec(ctx, tx, `INSERT INTO crls (ca_id, crl_partition, dirty_since, revoked_count, revision) VALUES (?, ?, ?, 1, 1)
+			ON CONFLICT (ca_id, crl_partition) DO UPDATE SET revoked_count = crls.revoked_count + 1, revision = crls.revision + 1,
 			dirty_since = CASE WHEN crls.dirty_since = 0 THEN excluded.dirty_since ELSE crls.dirty_since END`,
 			caID, partition, millis(at)); err != nil {
 			return err
@@ -62,7 +62,12 @@ func (s *Store) ReservePartition(ctx context.Context, caID, newID string, size i
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			id = newID
-			_, err = s.exec(ctx, tx, `INSERT INTO crl_partitions (ca_id, id, issued, created_at) VALUES (?, ?, 1, ?)`, caID, id, millis(at))
+			if _, err := s.exec(ctx, tx, `INSERT INTO crl_partitions (ca_id, id, issued, created_at) VALUES (?, ?, 1, ?)`, caID, id, millis(at)); err != nil {
+				return err
+			}
+			// The partition's first CRL is due from now on, so a restart
+			// cannot forget to publish it.
+			_, err = s.exec(ctx, tx, `INSERT INTO crls (ca_id, crl_partition, dirty_since) VALUES (?, ?, ?) ON CONFLICT (ca_id, crl_partition) DO NOTHING`, caID, id, millis(at))
 			return err
 		case err != nil:
 			return err
@@ -73,13 +78,14 @@ func (s *Store) ReservePartition(ctx context.Context, caID, newID string, size i
 	return id, err
 }
 
-const crlColumns = `ca_id, crl_partition, number, dirty_since, revoked_count, this_update, next_update, published_at, size_bytes, entries`
+const crlColumns = `c.account, r.ca_id, r.crl_partition, r.number, r.dirty_since, r.revoked_count, r.this_update, r.next_update,
+	r.published_at, r.size_bytes, r.entries FROM crls r JOIN certificate_authorities c ON c.id = r.ca_id`
 
 // CRLStates implements pca.Store.
 func (s *Store) CRLStates(ctx context.Context, caID string) ([]pca.CRLState, error) {
-	query, args := `SELECT `+crlColumns+` FROM crls ORDER BY ca_id, crl_partition`, []any{}
+	query, args := `SELECT `+crlColumns+` ORDER BY r.ca_id, r.crl_partition`, []any{}
 	if caID != "" {
-		query, args = `SELECT `+crlColumns+` FROM crls WHERE ca_id = ? ORDER BY crl_partition`, []any{caID}
+		query, args = `SELECT `+crlColumns+` WHERE r.ca_id = ? ORDER BY r.crl_partition`, []any{caID}
 	}
 	rows, err := s.query(ctx, nil, query, args...)
 	if err != nil {
@@ -90,7 +96,7 @@ func (s *Store) CRLStates(ctx context.Context, caID string) ([]pca.CRLState, err
 	for rows.Next() {
 		var st pca.CRLState
 		var dirty, this, next, published int64
-		if err := rows.Scan(&st.CAID, &st.Partition, &st.Number, &dirty, &st.RevokedCount, &this, &next, &published, &st.SizeBytes, &st.Entries); err != nil {
+		if err := rows.Scan(&st.Account, &st.CAID, &st.Partition, &st.Number, &dirty, &st.RevokedCount, &this, &next, &published, &st.SizeBytes, &st.Entries); err != nil {
 			return nil, err
 		}
 		st.DirtySince, st.ThisUpdate, st.NextUpdate, st.PublishedAt = fromMillis(dirty), fromMillis(this), fromMillis(next), fromMillis(published)
@@ -110,40 +116,55 @@ func (s *Store) MarkCRLDue(ctx context.Context, caID, partition string, at time.
 	})
 }
 
-// RevokedEntries implements pca.Store. Rows are scanned one at a time, so
-// memory does not grow with the CRL.
-func (s *Store) RevokedEntries(ctx context.Context, caID, partition string, notAfterAfter time.Time, yield func(pca.RevokedEntry) error) error {
-	rows, err := s.query(ctx, nil, `SELECT serial, revoked_at, revocation_reason FROM certificates
-		WHERE ca_id = ? AND crl_partition = ? AND revoked_at > 0 AND not_after > ?`, caID, partition, millis(notAfterAfter))
+// ReadCRL implements pca.Store. The read transaction is the snapshot; rows
+// are scanned one at a time, so memory does not grow with the CRL.
+func (s *Store) ReadCRL(ctx context.Context, caID, partition string, notAfterAfter time.Time,
+	fn func(revision int64, entries func(yield func(pca.RevokedEntry) error) error) error) error {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: s.d.Snapshot})
 	if err != nil {
-		return fmt.Errorf("sqlstore: revoked entries: %w", err)
+		return fmt.Errorf("sqlstore: read CRL: %w", err)
 	}
-	defer rows.Close()
-	var e pca.RevokedEntry
-	var at int64
-	for rows.Next() {
-		if err := rows.Scan(&e.Serial, &at, &e.Reason); err != nil {
-			return err
-		}
-		e.RevokedAt = fromMillis(at)
-		if err := yield(e); err != nil {
-			return err
-		}
+	defer tx.Rollback()
+	var revision int64
+	err = s.queryRow(ctx, tx, `SELECT revision FROM crls WHERE ca_id = ? AND crl_partition = ?`, []any{caID, partition}, &revision)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
 	}
-	return rows.Err()
+	entries := func(yield func(pca.RevokedEntry) error) error {
+		rows, err := s.query(ctx, tx, `SELECT serial, revoked_at, revocation_reason FROM certificates
+			WHERE ca_id = ? AND crl_partition = ? AND revoked_at > 0 AND not_after > ?`, caID, partition, millis(notAfterAfter))
+		if err != nil {
+			return fmt.Errorf("sqlstore: revoked entries: %w", err)
+		}
+		defer rows.Close()
+		var e pca.RevokedEntry
+		var at int64
+		for rows.Next() {
+			if err := rows.Scan(&e.Serial, &at, &e.Reason); err != nil {
+				return err
+			}
+			e.RevokedAt = fromMillis(at)
+			if err := yield(e); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}
+	return fn(revision, entries)
 }
 
 // SaveCRLPublished implements pca.Store.
-func (s *Store) SaveCRLPublished(ctx context.Context, st pca.CRLState, builtAt time.Time) error {
+func (s *Store) SaveCRLPublished(ctx context.Context, st pca.CRLState, revision int64) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
-		// The quota count restarts from what the CRL holds, plus revocations
-		// that arrived while it was being built; expired entries drop out.
+		// Revocations after the snapshot keep the row due. The quota count
+		// restarts from what the CRL holds plus those revocations, so
+		// expired entries drop out of it.
 		_, err := s.exec(ctx, tx, `UPDATE crls SET number = ?, this_update = ?, next_update = ?, published_at = ?, size_bytes = ?,
-			entries = ?, dirty_since = CASE WHEN dirty_since <= ? THEN 0 ELSE dirty_since END,
-			revoked_count = ? + (SELECT COUNT(*) FROM certificates WHERE ca_id = ? AND crl_partition = ? AND revoked_at > ?)
+			entries = ?, dirty_since = CASE WHEN revision = ? THEN 0 ELSE dirty_since END,
+			revoked_count = ? + revision - ?
 			WHERE ca_id = ? AND crl_partition = ?`,
 			st.Number, millis(st.ThisUpdate), millis(st.NextUpdate), millis(st.PublishedAt), st.SizeBytes, st.Entries,
-			millis(builtAt), st.Entries, st.CAID, st.Partition, millis(builtAt), st.CAID, st.Partition)
+			revision, st.Entries, revision, st.CAID, st.Partition)
 		return err
 	})
 }

@@ -28,6 +28,9 @@ type Dialect struct {
 	ForUpdate string
 	// Migrations holds NNNN_name.sql files applied in order.
 	Migrations fs.FS
+	// Snapshot is the isolation level that gives a read transaction one
+	// consistent view (SQLite's default already does in WAL mode).
+	Snapshot sql.IsolationLevel
 	// IsUniqueViolation reports whether err is a primary-key or unique clash.
 	IsUniqueViolation func(error) bool
 }

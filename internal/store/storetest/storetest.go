@@ -398,3 +398,120 @@ func testCertificateIdempotency(t *testing.T, s pca.Store) {
 		t.Fatal("a repeated token stored a second certificate")
 	}
 }
+
+func testRevocations(t *testing.T, s pca.Store) {
+	ctx := context.Background()
+	ca := mustCreate(t, s, newCA("111111111111", base))
+	for _, serial := range []string{"01", "02", "03"} {
+		if _, err := s.CreateCertificate(ctx, newCert(ca.ID, serial), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := base.Add(time.Minute)
+	got, err := s.RevokeCertificate(ctx, ca.ID, "01", at, "KEY_COMPROMISE", 2)
+	if err != nil || got.Partition != "" || !got.RevokedAt.Equal(at) {
+		t.Fatalf("revoke: %+v, %v", got, err)
+	}
+	cert, _ := s.GetCertificate(ctx, ca.ID, "01")
+	if !cert.RevokedAt.Equal(at) || cert.RevocationReason != "KEY_COMPROMISE" {
+		t.Fatalf("revocation not stored: %+v", cert)
+	}
+	for name, tc := range map[string]struct {
+		serial string
+		at     time.Time
+		want   error
+	}{
+		"again":   {"01", at, pca.ErrAlreadyRevoked},
+		"missing": {"ff", at, pca.ErrNotFound},
+		"expired": {"02", base.AddDate(2, 0, 0), pca.ErrExpired},
+	} {
+		if _, err := s.RevokeCertificate(ctx, ca.ID, tc.serial, tc.at, "UNSPECIFIED", 0); !errors.Is(err, tc.want) {
+			t.Fatalf("%s: got %v, want %v", name, err, tc.want)
+		}
+	}
+	if _, err := s.RevokeCertificate(ctx, ca.ID, "02", at, "SUPERSEDED", 2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RevokeCertificate(ctx, ca.ID, "03", at, "SUPERSEDED", 2); !errors.Is(err, pca.ErrLimit) {
+		t.Fatalf("third revocation with limit 2: got %v, want ErrLimit", err)
+	}
+	states, err := s.CRLStates(ctx, ca.ID)
+	if err != nil || len(states) != 1 || states[0].RevokedCount != 2 || !states[0].DirtySince.Equal(at) || states[0].Account != ca.Account {
+		t.Fatalf("CRL state: %+v, %v", states, err)
+	}
+}
+
+func testCRLSnapshot(t *testing.T, s pca.Store) {
+	ctx := context.Background()
+	ca := mustCreate(t, s, newCA("111111111111", base))
+	for _, serial := range []string{"0a", "0b", "0c"} {
+		s.CreateCertificate(ctx, newCert(ca.ID, serial), nil)
+	}
+	s.RevokeCertificate(ctx, ca.ID, "0a", base, "KEY_COMPROMISE", 0)
+	s.RevokeCertificate(ctx, ca.ID, "0b", base, "UNSPECIFIED", 0)
+	var rev int64
+	err := s.ReadCRL(ctx, ca.ID, "", base, func(revision int64, entries func(func(pca.RevokedEntry) error) error) error {
+		rev = revision
+		count := func() int {
+			n := 0
+			if err := entries(func(pca.RevokedEntry) error { n++; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		first := count()
+		// A revocation committed while the snapshot is open is not in it.
+		if _, err := s.RevokeCertificate(ctx, ca.ID, "0c", base, "UNSPECIFIED", 0); err != nil {
+			t.Fatal(err)
+		}
+		if second := count(); first != 2 || second != 2 {
+			t.Fatalf("passes saw %d then %d entries, want 2 and 2", first, second)
+		}
+		return nil
+	})
+	if err != nil || rev != 2 {
+		t.Fatalf("ReadCRL: revision %d, %v", rev, err)
+	}
+	st := pca.CRLState{CAID: ca.ID, Number: 7, ThisUpdate: base, NextUpdate: base.AddDate(0, 0, 7), PublishedAt: base, SizeBytes: 100, Entries: 2}
+	if err := s.SaveCRLPublished(ctx, st, rev); err != nil {
+		t.Fatal(err)
+	}
+	states, _ := s.CRLStates(ctx, ca.ID)
+	if got := states[0]; got.Number != 7 || got.DirtySince.IsZero() || got.RevokedCount != 3 {
+		t.Fatalf("a CRL that missed a revocation must stay due: %+v", got)
+	}
+	if err := s.SaveCRLPublished(ctx, pca.CRLState{CAID: ca.ID, Number: 8, Entries: 3}, 3); err != nil {
+		t.Fatal(err)
+	}
+	states, _ = s.CRLStates(ctx, ca.ID)
+	if got := states[0]; got.Number != 8 || !got.DirtySince.IsZero() || got.RevokedCount != 3 {
+		t.Fatalf("an up-to-date CRL must clear the row: %+v", got)
+	}
+	if err := s.MarkCRLDue(ctx, ca.ID, "", base.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	states, _ = s.CRLStates(ctx, ca.ID)
+	if !states[0].DirtySince.Equal(base.Add(time.Hour)) {
+		t.Fatalf("MarkCRLDue: %+v", states[0])
+	}
+}
+
+func testPartitions(t *testing.T, s pca.Store) {
+	ctx := context.Background()
+	ca := mustCreate(t, s, newCA("111111111111", base))
+	var got []string
+	for i := range 5 {
+		p, err := s.ReservePartition(ctx, ca.ID, fmt.Sprintf("p%d", i), 2, base.Add(time.Duration(i)*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, p)
+	}
+	if fmt.Sprint(got) != "[p0 p0 p2 p2 p4]" {
+		t.Fatalf("partitions %v, want two certificates per partition", got)
+	}
+	states, _ := s.CRLStates(ctx, ca.ID)
+	if len(states) != 3 || states[0].DirtySince.IsZero() {
+		t.Fatalf("each new partition's CRL must be due: %+v", states)
+	}
+}

@@ -58,6 +58,7 @@ CREATE TABLE crls (
     number        BIGINT NOT NULL DEFAULT 0, -- CRL Number last published
     dirty_since   BIGINT NOT NULL DEFAULT 0, -- oldest revocation not yet published; 0 = none
     revoked_count BIGINT NOT NULL DEFAULT 0, -- unexpired revoked certificates, for the quota
+    revision      BIGINT NOT NULL DEFAULT 0, -- counts revocations; tells a publisher what its snapshot missed
     this_update   BIGINT NOT NULL DEFAULT 0,
     next_update   BIGINT NOT NULL DEFAULT 0,
     published_at  BIGINT NOT NULL DEFAULT 0,
