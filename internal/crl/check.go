@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 	"sync"
 
@@ -86,7 +87,8 @@ var lintRegistry = sync.OnceValues(func() (lint.Registry, error) {
 // crypto/x509, verifies its signature against issuer (ML-DSA included) and
 // that issuer may sign CRLs, checks the issuer name and authority key
 // identifier against issuer, checks the CRL number is greater than
-// previous (nil previous skips that), and runs the zlint CRL lints selected
+// previous (nil previous skips that) and that no serial number is listed
+// twice, and runs the zlint CRL lints selected
 // above on zcrypto's parse. It returns nil or an error joining every
 // problem found; lint failures come as one *LintError, a number that does
 // not increase wraps ErrNumberNotIncreasing. Lint warnings and notices are
@@ -115,10 +117,29 @@ func Check(der []byte, issuer *x509.Certificate, previous *big.Int) error {
 	case previous != nil && rl.Number.Cmp(previous) <= 0:
 		errs = append(errs, fmt.Errorf("%w (%v, previous %v)", ErrNumberNotIncreasing, rl.Number, previous))
 	}
+	if err := checkUnique(rl); err != nil {
+		errs = append(errs, err)
+	}
 	if err := lintCRL(der); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// checkUnique refuses a serial number listed twice (zlint's
+// e_crl_unique_revoked_certificate only warns).
+func checkUnique(rl *x509.RevocationList) error {
+	serials := make([]*big.Int, len(rl.RevokedCertificateEntries))
+	for i := range rl.RevokedCertificateEntries {
+		serials[i] = rl.RevokedCertificateEntries[i].SerialNumber
+	}
+	slices.SortFunc(serials, (*big.Int).Cmp)
+	for i := 1; i < len(serials); i++ {
+		if serials[i].Cmp(serials[i-1]) == 0 {
+			return fmt.Errorf("crl: serial number %x is listed more than once", serials[i])
+		}
+	}
+	return nil
 }
 
 func checkSignature(rl *x509.RevocationList, issuer *x509.Certificate) error {
