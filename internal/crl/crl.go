@@ -124,7 +124,7 @@ func Create(w io.Writer, rand io.Reader, t Template, entries Entries, signer cry
 
 	// Pass 1: validate, count and size.
 	var count, total int64
-	err = each(entries, func(e *entry) error {
+	err = each(entries, func(e entry) error {
 		count++
 		total += e.size()
 		return nil
@@ -149,7 +149,7 @@ func Create(w io.Writer, rand io.Reader, t Template, entries Entries, signer cry
 
 	cw := &countingWriter{w: w}
 	if p.hash == 0 {
-		return createBuffered(cw, rand, p, entries, prefix, tbsSize, count, total)
+		return createBuffered(cw, rand, p, entries, prefix, tbsSize, total)
 	}
 
 	sigSize, retry, err := predictSignatureSize(signer.Public())
@@ -163,7 +163,7 @@ func Create(w io.Writer, rand io.Reader, t Template, entries Entries, signer cry
 		return Stats{}, fmt.Errorf("crl: write: %w", err)
 	}
 	h := p.hash.New()
-	n, err := writeTBS(&hashingWriter{cw, h}, p, entries, prefix, count, total)
+	n, err := writeTBS(&hashingWriter{cw, h}, p, entries, prefix, total)
 	if err != nil {
 		return Stats{}, err
 	}
@@ -192,9 +192,9 @@ func Create(w io.Writer, rand io.Reader, t Template, entries Entries, signer cry
 
 // createBuffered finishes Create for ML-DSA: the TBSCertList is encoded into
 // memory, signed whole, then written.
-func createBuffered(cw *countingWriter, rand io.Reader, p *prepared, entries Entries, prefix []byte, tbsSize, count, total int64) (Stats, error) {
+func createBuffered(cw *countingWriter, rand io.Reader, p *prepared, entries Entries, prefix []byte, tbsSize, total int64) (Stats, error) {
 	buf := bytes.NewBuffer(make([]byte, 0, tbsSize))
-	n, err := writeTBS(buf, p, entries, prefix, count, total)
+	n, err := writeTBS(buf, p, entries, prefix, total)
 	if err != nil {
 		return Stats{}, err
 	}
@@ -224,12 +224,14 @@ func createBuffered(cw *countingWriter, rand io.Reader, p *prepared, entries Ent
 
 // writeTBS is pass 2: it encodes the TBSCertList to dst in chunks and
 // returns the number of entries. It fails as soon as the entries outgrow
-// the size pass 1 found, and at the end if they fell short.
-func writeTBS(dst io.Writer, p *prepared, entries Entries, prefix []byte, count, total int64) (int64, error) {
+// the size pass 1 found, and at the end if they fell short. (The
+// revokedCertificates header in prefix, or its absence when pass 1 found
+// no entries, depends only on that size.)
+func writeTBS(dst io.Writer, p *prepared, entries Entries, prefix []byte, total int64) (int64, error) {
 	c := &chunkWriter{dst: dst, buf: make([]byte, 0, chunkSize+512)}
 	c.write(prefix)
 	var n, written int64
-	err := each(entries, func(e *entry) error {
+	err := each(entries, func(e entry) error {
 		size := e.size()
 		if written+size > total {
 			return errChanged
@@ -246,10 +248,6 @@ func writeTBS(dst io.Writer, p *prepared, entries Entries, prefix []byte, count,
 		return 0, err
 	}
 	if written != total {
-		return 0, errChanged
-	}
-	if (n == 0) != (count == 0) {
-		// An empty list has no revokedCertificates header at all.
 		return 0, errChanged
 	}
 	c.write(p.exts)
@@ -275,7 +273,7 @@ func writeTrailer(w io.Writer, ai, sig []byte) error {
 // each runs fn on every entry, normalized and validated, and returns the
 // first error, whether from fn, from validation or from entries itself
 // (even if entries ignored the error yield returned).
-func each(entries Entries, fn func(*entry) error) error {
+func each(entries Entries, fn func(entry) error) error {
 	var (
 		ferr error
 		i    int64
@@ -290,7 +288,7 @@ func each(entries Entries, fn func(*entry) error) error {
 			return ferr
 		}
 		i++
-		if err := fn(&ne); err != nil {
+		if err := fn(ne); err != nil {
 			ferr = err
 			return err
 		}

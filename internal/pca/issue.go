@@ -135,7 +135,7 @@ func (s *Service) IssueCertificate(ctx context.Context, caller Caller, arn strin
 		}
 		if crlEnabled && s.CRLs != nil {
 			// AWS publishes a CRL once a certificate refers to it.
-			s.CRLs.Schedule(ca.ID, partition)
+			s.CRLs.Schedule(ca.Account, ca.ID, partition)
 		}
 		return s.CAArn(ca) + "/certificate/" + got.Serial, nil
 	}

@@ -34,7 +34,7 @@ type BucketChecker interface {
 
 // CRLScheduler is told when a CRL needs rebuilding; it must not block.
 type CRLScheduler interface {
-	Schedule(caID, partition string)
+	Schedule(account, caID, partition string)
 }
 
 // RevokeCertificate revokes a certificate the CA issued. It returns once the
@@ -75,7 +75,7 @@ func (s *Service) RevokeCertificate(ctx context.Context, caller Caller, arn, ser
 		return err
 	}
 	if s.CRLs != nil && ca.Revocation.CRL.Enabled {
-		s.CRLs.Schedule(ca.ID, cert.Partition)
+		s.CRLs.Schedule(ca.Account, ca.ID, cert.Partition)
 	}
 	return nil
 }

@@ -21,21 +21,22 @@ import (
 
 const testAccount = "111122223333"
 
-// fakeClock is a settable clock shared by the server and the test.
+// fakeClock runs with the wall clock, shifted by whatever the test advanced
+// it: tests can jump days ahead while timers and debounces still elapse.
 type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu     sync.Mutex
+	offset time.Duration
 }
 
 func (c *fakeClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.t
+	return time.Now().Add(c.offset)
 }
 
 func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
-	c.t = c.t.Add(d)
+	c.offset += d
 	c.mu.Unlock()
 }
 
@@ -57,16 +58,21 @@ func newTestEnvLogging(t testing.TB, logs io.Writer) *testEnv {
 	return newTestEnvWith(t, logs, nil)
 }
 
-// newTestEnvWith lets a test adjust the configuration before the server starts.
+// newTestEnvWith lets a test adjust the configuration before the server
+// starts. The server runs with its background work (CRL publication) on a
+// loopback listener whose URL is its public URL.
 func newTestEnvWith(t testing.TB, logs io.Writer, adjust func(*Config)) *testEnv {
 	t.Helper()
-	clock := &fakeClock{t: time.Now()}
+	clock := &fakeClock{}
+	ts := httptest.NewUnstartedServer(nil)
 	cfg := Config{
-		DataDir:   t.TempDir(),
-		AccountID: testAccount,
-		Region:    "us-east-1",
-		Logger:    slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Now:       clock.Now,
+		DataDir:     t.TempDir(),
+		AccountID:   testAccount,
+		Region:      "us-east-1",
+		PublicURL:   "http://" + ts.Listener.Addr().String(),
+		Logger:      slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:         clock.Now,
+		CRLDebounce: 200 * time.Millisecond,
 	}
 	if adjust != nil {
 		adjust(&cfg)
@@ -75,8 +81,12 @@ func newTestEnvWith(t testing.TB, logs io.Writer, adjust func(*Config)) *testEnv
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(srv.Handler())
+	ctx, cancel := context.WithCancel(context.Background())
+	srv.Start(ctx)
+	ts.Config.Handler = srv.Handler()
+	ts.Start()
 	t.Cleanup(func() {
+		cancel()
 		ts.Close()
 		srv.Close()
 	})

@@ -21,6 +21,9 @@ import (
 	"github.com/openpca/openpca/internal/acmpca/api"
 	"github.com/openpca/openpca/internal/awsproto"
 	"github.com/openpca/openpca/internal/credentials"
+	"github.com/openpca/openpca/internal/crlpub"
+	"github.com/openpca/openpca/internal/objstore"
+	"github.com/openpca/openpca/internal/objstore/fsstore"
 	"github.com/openpca/openpca/internal/keys/softkey"
 	"github.com/openpca/openpca/internal/pca"
 	"github.com/openpca/openpca/internal/sigv4"
@@ -43,6 +46,10 @@ type Config struct {
 	MasterKey     string
 	MasterKeyFile string
 	Logger        *slog.Logger
+	// CRLDebounce delays a CRL rebuild after a revocation so a burst costs
+	// one signature (0: 1 s); CRLRetryMax caps the retry backoff (0: 15 min).
+	CRLDebounce time.Duration
+	CRLRetryMax time.Duration
 	// RevokedLimit caps unexpired revoked certificates per COMPLETE CRL (0: AWS's 1,000,000).
 	RevokedLimit int64
 	// Now is the domain's clock; nil means time.Now. SigV4 always uses the wall clock.
@@ -55,6 +62,8 @@ type Server struct {
 	log      *slog.Logger
 	store    pca.Store
 	domain   *pca.Service
+	objects  *fsstore.Store
+	crls     *crlpub.Publisher
 	handler  http.Handler
 	root     pca.Caller
 	Key      credentials.Key
@@ -84,6 +93,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		log.Info("root access key from the environment", "access_key_id", key.AccessKeyID)
 	}
 
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "openpca.db"))
 	if err != nil {
 		return nil, err
@@ -98,14 +109,19 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
-	domain := &pca.Service{Store: store, Keys: keyManager, Region: cfg.Region, ObjectBaseURL: cfg.PublicURL, Now: cfg.Now, Log: log,
+	objects, err := fsstore.New(filepath.Join(cfg.DataDir, "objects"))
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	domain := &pca.Service{Store: store, Keys: keyManager, Buckets: bucketChecker{objects}, Region: cfg.Region, ObjectBaseURL: cfg.PublicURL, Now: cfg.Now, Log: log,
 		RevokedLimit: cfg.RevokedLimit}
+	crls := crlpub.New(domain, objects, crlpub.Config{Debounce: cfg.CRLDebounce, RetryMax: cfg.CRLRetryMax}, reg, log)
+	domain.CRLs = crls
 	if err := domain.ResumeCreation(ctx); err != nil {
 		store.Close()
 		return nil, err
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	root := pca.Caller{Account: cfg.AccountID, ARN: "arn:aws:iam::" + cfg.AccountID + ":root"}
 	verifier := &sigv4.Verifier{
@@ -135,9 +151,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	// CRLs are public, as they are in an S3 bucket with PUBLIC_READ, at the
+	// URL written into certificates; the API is POST only.
+	mux.Handle("GET /", objects.Handler())
 	mux.Handle("/", apiHandler)
 
-	return &Server{cfg: cfg, log: log, store: store, domain: domain, handler: mux, root: root, Key: key, Registry: reg}, nil
+	return &Server{cfg: cfg, log: log, store: store, domain: domain, objects: objects, crls: crls, handler: mux, root: root, Key: key, Registry: reg}, nil
 }
 
 // Handler serves the API, /healthz and /metrics.
@@ -146,7 +165,15 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Close waits for background work and closes the database.
 func (s *Server) Close() error {
 	s.domain.Wait()
+	s.objects.Close()
 	return s.store.Close()
+}
+
+// bucketChecker proves CRL buckets writable on the object store.
+type bucketChecker struct{ objects objstore.Store }
+
+func (b bucketChecker) CheckWritable(ctx context.Context, bucket, acl string) error {
+	return objstore.CheckWritable(ctx, b.objects, bucket, objstore.ACL(acl))
 }
 
 // Run serves until ctx is cancelled, then lets in-flight requests finish and
@@ -167,7 +194,7 @@ func Run(ctx context.Context, cfg Config) error {
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
-	go s.sweep(ctx)
+	s.Start(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	s.log.Info("openpca listening", "addr", ln.Addr().String(), "region", cfg.Region, "account", cfg.AccountID, "data_dir", cfg.DataDir)
@@ -184,6 +211,13 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	return nil
+}
+
+// Start runs the background work (CRL publication, purging deleted CAs)
+// until ctx ends.
+func (s *Server) Start(ctx context.Context) {
+	go s.sweep(ctx)
+	go s.crls.Run(ctx)
 }
 
 // sweep purges CAs whose restoration window has ended.

@@ -1,0 +1,321 @@
+// Package crlpub publishes CRLs: a revocation schedules a rebuild of just
+// the CRL it affects after a short debounce, so a burst of revocations costs
+// one signature; every CRL is also rebuilt before its nextUpdate; failed
+// writes are retried with backoff and never block RevokeCertificate.
+package crlpub
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/openpca/openpca/internal/crl"
+	"github.com/openpca/openpca/internal/objstore"
+	"github.com/openpca/openpca/internal/pca"
+)
+
+// Config tunes a Publisher; zero values mean the defaults.
+type Config struct {
+	// Debounce is how long after a revocation the CRL is rebuilt (default 1 s).
+	Debounce time.Duration
+	// RetryMin and RetryMax bound the backoff after a failed publication
+	// (defaults 2 s and AWS's 15 minutes).
+	RetryMin, RetryMax time.Duration
+	// Scan is how often every CRL is checked for being due (default 30 s).
+	Scan time.Duration
+}
+
+// Publisher builds, checks and uploads CRLs. It implements pca.CRLScheduler.
+type Publisher struct {
+	domain  *pca.Service
+	store   pca.Store
+	keys    pca.KeyManager
+	objects objstore.Store
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
+	m       metrics
+
+	mu      sync.Mutex
+	pending map[key]*job
+	wake    chan struct{}
+}
+
+type key struct{ account, caID, partition string }
+
+type job struct {
+	due      time.Time
+	failures int
+}
+
+var _ pca.CRLScheduler = (*Publisher)(nil)
+
+// New returns a Publisher; Run does the work.
+func New(domain *pca.Service, objects objstore.Store, cfg Config, reg prometheus.Registerer, log *slog.Logger) *Publisher {
+	if cfg.Debounce == 0 {
+		cfg.Debounce = time.Second
+	}
+	if cfg.RetryMin == 0 {
+		cfg.RetryMin = 2 * time.Second
+	}
+	if cfg.RetryMax == 0 {
+		cfg.RetryMax = 15 * time.Minute
+	}
+	if cfg.Scan == 0 {
+		cfg.Scan = 30 * time.Second
+	}
+	now := time.Now
+	if domain.Now != nil {
+		now = domain.Now
+	}
+	return &Publisher{
+		domain: domain, store: domain.Store, keys: domain.Keys, objects: objects, cfg: cfg, log: log, now: now,
+		m: newMetrics(reg), pending: map[key]*job{}, wake: make(chan struct{}, 1),
+	}
+}
+
+// Schedule implements pca.CRLScheduler: the CRL is rebuilt after the debounce.
+func (p *Publisher) Schedule(account, caID, partition string) {
+	p.scheduleAt(key{account, caID, partition}, p.now().Add(p.cfg.Debounce))
+}
+
+func (p *Publisher) scheduleAt(k key, due time.Time) {
+	p.mu.Lock()
+	if j, ok := p.pending[k]; !ok || due.Before(j.due) {
+		if !ok {
+			j = &job{}
+			p.pending[k] = j
+		}
+		j.due = due
+	}
+	p.mu.Unlock()
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run publishes due CRLs until ctx ends.
+func (p *Publisher) Run(ctx context.Context) {
+	p.scan(ctx)
+	scan := time.NewTicker(p.cfg.Scan)
+	defer scan.Stop()
+	for {
+		k, wait, ok := p.next()
+		if ok && wait <= 0 {
+			p.publishJob(ctx, k)
+			continue
+		}
+		if !ok {
+			wait = time.Hour
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case <-p.wake:
+		case <-timer.C:
+		case <-scan.C:
+			p.scan(ctx)
+		}
+		timer.Stop()
+	}
+}
+
+// next returns the job due first and how long until it is due.
+func (p *Publisher) next() (key, time.Duration, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var first key
+	var due time.Time
+	found := false
+	for k, j := range p.pending {
+		if !found || j.due.Before(due) {
+			first, due, found = k, j.due, true
+		}
+	}
+	return first, due.Sub(p.now()), found
+}
+
+func (p *Publisher) publishJob(ctx context.Context, k key) {
+	err := p.Publish(ctx, k.account, k.caID, k.partition)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	j := p.pending[k]
+	if err == nil {
+		delete(p.pending, k)
+		return
+	}
+	j.failures++
+	backoff := p.cfg.RetryMin << min(j.failures-1, 20)
+	j.due = p.now().Add(min(backoff, p.cfg.RetryMax))
+	p.log.Warn("CRL publication failed; will retry", "ca", k.caID, "partition", k.partition, "retry_in", min(backoff, p.cfg.RetryMax), "err", err)
+}
+
+// scan schedules every CRL that is due: those with unpublished revocations,
+// those past the midpoint of their validity, and the complete CRLs of CAs
+// with CRLs enabled that have none yet.
+func (p *Publisher) scan(ctx context.Context) {
+	states, err := p.store.CRLStates(ctx, "")
+	if err != nil {
+		p.log.Error("listing CRLs", "err", err)
+		return
+	}
+	now := p.now()
+	known := map[string]bool{}
+	for _, st := range states {
+		known[st.CAID] = true
+		midpoint := st.ThisUpdate.Add(st.NextUpdate.Sub(st.ThisUpdate) / 2)
+		if !st.DirtySince.IsZero() || st.PublishedAt.IsZero() || !now.Before(midpoint) {
+			p.scheduleAt(key{st.Account, st.CAID, st.Partition}, now)
+		}
+	}
+	for _, status := range []pca.Status{pca.StatusActive, pca.StatusDisabled} {
+		cas, err := p.store.CAsInStatus(ctx, status)
+		if err != nil {
+			p.log.Error("listing CAs", "err", err)
+			return
+		}
+		for _, ca := range cas {
+			if c := ca.Revocation.CRL; c.Enabled && c.CrlType != "PARTITIONED" && !known[ca.ID] {
+				p.scheduleAt(key{ca.Account, ca.ID, ""}, now)
+			}
+		}
+	}
+}
+
+// Publish builds, checks and uploads one CRL now.
+func (p *Publisher) Publish(ctx context.Context, account, caID, partition string) (err error) {
+	ca, err := p.store.GetCA(ctx, account, caID)
+	if errors.Is(err, pca.ErrNotFound) {
+		return nil // deleted: nothing to publish
+	}
+	if err != nil {
+		return err
+	}
+	if st := ca.Reported(p.now()); !ca.Revocation.CRL.Enabled || (st != pca.StatusActive && st != pca.StatusDisabled) {
+		return nil // AWS generates CRLs only for ACTIVE and DISABLED CAs with CRLs on
+	}
+	cfg := ca.Revocation.CRL
+	defer func() {
+		if err != nil {
+			p.m.failed.WithLabelValues(caID).Inc()
+		}
+	}()
+	issuer, err := parseCertificate(ca.Certificate)
+	if err != nil {
+		return fmt.Errorf("CA certificate: %w", err)
+	}
+	signer, err := p.keys.Signer(ctx, ca.Key)
+	if err != nil {
+		return fmt.Errorf("CA key: %w", err)
+	}
+	if err := p.store.MarkCRLDue(ctx, caID, partition, p.now()); err != nil {
+		return err
+	}
+	prev, err := p.state(ctx, caID, partition)
+	if err != nil {
+		return err
+	}
+	now := p.now().UTC().Truncate(time.Second)
+	// CRL Numbers are generation times in milliseconds, as AWS's are, and
+	// never repeat or go backwards.
+	number := max(prev.Number+1, now.UnixMilli())
+	tmpl := crl.Template{
+		Issuer: issuer, Number: big.NewInt(number),
+		ThisUpdate: now, NextUpdate: now.AddDate(0, 0, cfg.ExpirationInDays),
+	}
+	if partition != "" {
+		tmpl.IssuingDistributionPoint = p.domain.CRLURL(ca, partition)
+	}
+	var der bytes.Buffer
+	var stats crl.Stats
+	var revision int64
+	// Entries of certificates that expired before the previous CRL have
+	// appeared in one CRL after their expiry and are left out from now on.
+	err = p.store.ReadCRL(ctx, caID, partition, prev.ThisUpdate, func(rev int64, entries func(func(pca.RevokedEntry) error) error) error {
+		revision = rev
+		var serial []byte
+		stats, err = crl.Create(&der, rand.Reader, tmpl, func(yield func(crl.Entry) error) error {
+			return entries(func(e pca.RevokedEntry) error {
+				serial, err = hex.AppendDecode(serial[:0], []byte(evenHex(e.Serial)))
+				if err != nil {
+					return fmt.Errorf("stored serial %q: %w", e.Serial, err)
+				}
+				return yield(crl.Entry{Serial: serial, RevokedAt: e.RevokedAt, Reason: pca.ReasonCodes[e.Reason]})
+			})
+		}, signer, ca.Config.SigningAlgorithm)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("build CRL: %w", err)
+	}
+	var previous *big.Int
+	if prev.Number > 0 {
+		previous = big.NewInt(prev.Number)
+	}
+	if err := crl.Check(der.Bytes(), issuer, previous); err != nil {
+		return fmt.Errorf("check CRL: %w", err)
+	}
+	if err := p.objects.Put(ctx, cfg.S3BucketName, pca.CRLKey(ca, partition), der.Bytes(), objstore.ACL(cfg.S3ObjectACL)); err != nil {
+		p.m.misconfigured.WithLabelValues(caID).Inc()
+		p.log.Error("CRL generation failed", "event", "ACM Private CA CRL Generation", "result", "failure",
+			"reason", "Failed to write CRL to S3. Check your S3 bucket permissions.", "ca", p.domain.CAArn(ca), "err", err)
+		return fmt.Errorf("write CRL: %w", err)
+	}
+	published := p.now()
+	if err := p.store.SaveCRLPublished(ctx, pca.CRLState{CAID: caID, Partition: partition, Number: number,
+		ThisUpdate: tmpl.ThisUpdate, NextUpdate: tmpl.NextUpdate, PublishedAt: published,
+		SizeBytes: stats.Bytes, Entries: stats.Entries}, revision); err != nil {
+		return err
+	}
+	p.m.generated.WithLabelValues(caID).Inc()
+	p.m.size.WithLabelValues(caID, partition).Set(float64(stats.Bytes))
+	p.m.entries.WithLabelValues(caID, partition).Set(float64(stats.Entries))
+	if !prev.DirtySince.IsZero() {
+		p.m.latency.Observe(published.Sub(prev.DirtySince).Seconds())
+	}
+	p.log.Info("CRL generated", "event", "ACM Private CA CRL Generation", "result", "success", "ca", p.domain.CAArn(ca),
+		"partition", partition, "number", number, "entries", stats.Entries, "bytes", stats.Bytes)
+	return nil
+}
+
+func (p *Publisher) state(ctx context.Context, caID, partition string) (pca.CRLState, error) {
+	states, err := p.store.CRLStates(ctx, caID)
+	if err != nil {
+		return pca.CRLState{}, err
+	}
+	for _, st := range states {
+		if st.Partition == partition {
+			return st, nil
+		}
+	}
+	return pca.CRLState{}, fmt.Errorf("no CRL row for %s/%q", caID, partition)
+}
+
+func parseCertificate(s string) (*x509.Certificate, error) {
+	block, _ := pem.Decode([]byte(s))
+	if block == nil {
+		return nil, errors.New("no PEM certificate")
+	}
+	return x509.ParseCertificate(block.Bytes)
+}
+
+func evenHex(s string) string {
+	if len(s)%2 == 1 {
+		return "0" + s
+	}
+	return s
+}

@@ -1,0 +1,222 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/asn1"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/acmpca"
+	"github.com/aws/aws-sdk-go-v2/service/acmpca/types"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/openpca/openpca/internal/objstore"
+)
+
+var oidIDP = asn1.ObjectIdentifier{2, 5, 29, 28}
+
+func crlConfig(bucket string, typ types.CrlType) *types.RevocationConfiguration {
+	return &types.RevocationConfiguration{CrlConfiguration: &types.CrlConfiguration{
+		Enabled: aws.Bool(true), ExpirationInDays: aws.Int32(7), S3BucketName: aws.String(bucket), CrlType: typ}}
+}
+
+// bootstrapRootWithCRL is bootstrapRoot for a CA that publishes CRLs.
+func bootstrapRootWithCRL(t testing.TB, c *acmpca.Client, rc *types.RevocationConfiguration) (string, issued) {
+	t.Helper()
+	sig := types.SigningAlgorithmSha256withecdsa
+	arn := create(t, c, &acmpca.CreateCertificateAuthorityInput{RevocationConfiguration: rc})
+	root := issue(t, c, arn, &acmpca.IssueCertificateInput{Csr: csrOf(t, c, arn), SigningAlgorithm: sig,
+		TemplateArn: aws.String(templatePrefix + "RootCACertificate/V1"), Validity: &types.Validity{Type: types.ValidityPeriodTypeYears, Value: aws.Int64(10)}})
+	if _, err := c.ImportCertificateAuthorityCertificate(context.Background(), &acmpca.ImportCertificateAuthorityCertificateInput{CertificateAuthorityArn: &arn, Certificate: []byte(root.pem)}); err != nil {
+		t.Fatal(err)
+	}
+	return arn, root
+}
+
+// fetchCRL downloads the CRL at url, as a relying party would.
+func fetchCRL(t testing.TB, url string) (*x509.RevocationList, bool) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		return nil, false
+	}
+	der, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, der)
+	}
+	list, err := x509.ParseRevocationList(der)
+	if err != nil {
+		t.Fatalf("CRL at %s does not parse: %v", url, err)
+	}
+	return list, true
+}
+
+// waitRevoked polls the CRL at url until serial is listed, returning the CRL
+// and how long it took.
+func waitRevoked(t testing.TB, url, serial string, limit time.Duration) (*x509.RevocationList, time.Duration) {
+	t.Helper()
+	start := time.Now()
+	for time.Since(start) < limit {
+		if list, ok := fetchCRL(t, url); ok {
+			for _, e := range list.RevokedCertificateEntries {
+				if fmt.Sprintf("%x", e.SerialNumber) == serial {
+					return list, time.Since(start)
+				}
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("serial %s not in the CRL at %s after %v", serial, url, limit)
+	return nil, 0
+}
+
+func TestCRLPublication(t *testing.T) {
+	for _, typ := range []types.CrlType{types.CrlTypeComplete, types.CrlTypePartitioned} {
+		t.Run(string(typ), func(t *testing.T) {
+			e := newTestEnv(t)
+			c := e.rootClient(protocols[0].opt)
+			ctx := context.Background()
+			rootArn, root := bootstrapRootWithCRL(t, c, crlConfig("crl-bucket", typ))
+			id := rootArn[strings.LastIndex(rootArn, "/")+1:]
+			if _, err := e.srv.objects.Get(ctx, "crl-bucket", objstore.PermissionTestKey); err != nil {
+				t.Fatalf("the permission test object was not written: %v", err)
+			}
+			sig := types.SigningAlgorithmSha256withecdsa
+			csr := newCSR(t, newKey(t, types.KeyAlgorithmEcPrime256v1), sig, "leaf.example.test")
+			leaf := issue(t, c, rootArn, &acmpca.IssueCertificateInput{Csr: csr, SigningAlgorithm: sig})
+			if len(leaf.cert.CRLDistributionPoints) != 1 {
+				t.Fatalf("CDP %v, want one URL", leaf.cert.CRLDistributionPoints)
+			}
+			url := leaf.cert.CRLDistributionPoints[0]
+			wantPrefix := e.srv.cfg.PublicURL + "/crl-bucket/crl/" + id
+			if typ == types.CrlTypeComplete && url != wantPrefix+".crl" || typ == types.CrlTypePartitioned && !strings.HasPrefix(url, wantPrefix+"/") {
+				t.Fatalf("CDP %s, want it under %s", url, wantPrefix)
+			}
+
+			before := time.Now()
+			serial := serialOf(leaf.arn)
+			if err := revoke(c, rootArn, colonHex(serial), types.RevocationReasonKeyCompromise); err != nil {
+				t.Fatal(err)
+			}
+			list, took := waitRevoked(t, url, serial, 5*time.Second)
+			t.Logf("revocation visible in the CRL after %v", took)
+			if err := list.CheckSignatureFrom(root.cert); err != nil {
+				t.Fatalf("CRL signature: %v", err)
+			}
+			if !bytes.Equal(list.RawIssuer, root.cert.RawSubject) || !bytes.Equal(list.AuthorityKeyId, root.cert.SubjectKeyId) {
+				t.Fatal("CRL issuer or AKI do not name the CA")
+			}
+			if got := list.NextUpdate.Sub(list.ThisUpdate); got != 7*24*time.Hour {
+				t.Fatalf("nextUpdate - thisUpdate = %v, want 7 days", got)
+			}
+			entry := list.RevokedCertificateEntries[0]
+			if entry.ReasonCode != 1 || entry.RevocationTime.Before(before.Add(-time.Second)) || entry.RevocationTime.After(time.Now()) {
+				t.Fatalf("entry: reason %d at %v", entry.ReasonCode, entry.RevocationTime)
+			}
+			var idp *bool
+			for _, ext := range list.Extensions {
+				if ext.Id.Equal(oidIDP) {
+					idp = &ext.Critical
+					if !bytes.Contains(ext.Value, []byte(url)) {
+						t.Fatalf("IDP does not name %s", url)
+					}
+				}
+			}
+			if typ == types.CrlTypeComplete && idp != nil || typ == types.CrlTypePartitioned && (idp == nil || !*idp) {
+				t.Fatalf("IDP critical=%v for a %s CRL", idp, typ)
+			}
+
+			// A second revocation gets a strictly larger CRL Number.
+			second := issue(t, c, rootArn, &acmpca.IssueCertificateInput{Csr: csr, SigningAlgorithm: sig})
+			revoke(c, rootArn, serialOf(second.arn), types.RevocationReasonAACompromise)
+			next, _ := waitRevoked(t, url, serialOf(second.arn), 5*time.Second)
+			if next.Number.Cmp(list.Number) <= 0 {
+				t.Fatalf("CRL Number went from %v to %v", list.Number, next.Number)
+			}
+			opensslCRLCheck(t, root.pem, leaf.pem)
+			if n := testutil.ToFloat64(e.srv.crls.Generated(id)); n < 2 {
+				t.Fatalf("openpca_crl_generated_total = %v, want at least 2", n)
+			}
+		})
+	}
+}
+
+// opensslCRLCheck asks openssl to verify leaf, downloading the CRL named in
+// its CDP, and expects it to be reported revoked.
+func opensslCRLCheck(t *testing.T, root, leaf string) {
+	t.Helper()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "root.pem"), []byte(root+"\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "leaf.pem"), []byte(leaf+"\n"), 0o600)
+	out, err := exec.Command("openssl", "verify", "-crl_check", "-crl_download", "-CAfile", filepath.Join(dir, "root.pem"), filepath.Join(dir, "leaf.pem")).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "certificate revoked") {
+		t.Fatalf("openssl verify -crl_check -crl_download: %v\n%s", err, out)
+	}
+}
+
+func TestCRLBucketChecks(t *testing.T) {
+	e := newTestEnv(t)
+	c := e.rootClient(protocols[1].opt)
+	ctx := context.Background()
+	e.srv.objects.SetReadOnly("locked-bucket", true)
+	_, err := c.CreateCertificateAuthority(ctx, &acmpca.CreateCertificateAuthorityInput{CertificateAuthorityType: types.CertificateAuthorityTypeRoot,
+		CertificateAuthorityConfiguration: ecConfig("x"), RevocationConfiguration: crlConfig("locked-bucket", "")})
+	wantAPIError(t, err, "ValidationException", "Permission error with your S3 bucket 'locked-bucket'. Check that your bucket policy, encryption settings, S3 Block Public Access settings, and global account permissions are configured correctly. For more information, check the service documentation.")
+	if out, _ := c.ListCertificateAuthorities(ctx, &acmpca.ListCertificateAuthoritiesInput{}); len(out.CertificateAuthorities) != 0 {
+		t.Fatal("a refused create saved a CA")
+	}
+
+	// Before any issuance the bucket holds the permission test object only.
+	rootArn, root := bootstrapRootWithCRL(t, c, crlConfig("crl-bucket", ""))
+	id := rootArn[strings.LastIndex(rootArn, "/")+1:]
+	if _, err := e.srv.objects.Get(ctx, "crl-bucket", "crl/"+id+".crl"); err == nil {
+		t.Fatal("a CRL was published before any certificate referred to it")
+	}
+
+	// Update refuses an unwritable bucket and keeps the old configuration.
+	_, err = c.UpdateCertificateAuthority(ctx, &acmpca.UpdateCertificateAuthorityInput{CertificateAuthorityArn: &rootArn, RevocationConfiguration: crlConfig("locked-bucket", "")})
+	wantAPIError(t, err, "ValidationException", "Permission error with your S3 bucket 'locked-bucket'")
+	if b := *describe(t, c, rootArn).RevocationConfiguration.CrlConfiguration.S3BucketName; b != "crl-bucket" {
+		t.Fatalf("bucket changed to %s", b)
+	}
+
+	// The bucket becomes unwritable mid-run: revocations are still accepted,
+	// the failure is counted, and the CRL appears once the bucket is fixed.
+	sig := types.SigningAlgorithmSha256withecdsa
+	leaf := issue(t, c, rootArn, &acmpca.IssueCertificateInput{Csr: newCSR(t, newKey(t, types.KeyAlgorithmEcPrime256v1), sig, "leaf"), SigningAlgorithm: sig})
+	url := leaf.cert.CRLDistributionPoints[0]
+	waitFor(t, 5*time.Second, func() bool { _, ok := fetchCRL(t, url); return ok })
+	e.srv.objects.SetReadOnly("crl-bucket", true)
+	if err := revoke(c, rootArn, serialOf(leaf.arn), types.RevocationReasonKeyCompromise); err != nil {
+		t.Fatalf("revocation with an unwritable bucket: %v", err)
+	}
+	waitFor(t, 5*time.Second, func() bool { return testutil.ToFloat64(e.srv.crls.Misconfigured(id)) >= 1 })
+	e.srv.objects.SetReadOnly("crl-bucket", false)
+	_, took := waitRevoked(t, url, serialOf(leaf.arn), 10*time.Second)
+	t.Logf("published %v after the bucket was fixed", took)
+	opensslCRLCheck(t, root.pem, leaf.pem)
+}
+
+func waitFor(t testing.TB, limit time.Duration, cond func() bool) {
+	t.Helper()
+	for start := time.Now(); time.Since(start) < limit; time.Sleep(50 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("condition not met within %v", limit)
+}
