@@ -130,6 +130,12 @@ func (s *Store) put(name string, body []byte, acl objstore.ACL) error {
 		return err
 	}
 	if changed {
+		// The new content must be durable before an ACL that could make
+		// it public; otherwise a crash could pair that ACL with the old
+		// content.
+		if err := s.syncDir(dir); err != nil {
+			return err
+		}
 		t, err := s.writeTemp(dir, []byte(acl))
 		if err != nil {
 			return err
