@@ -266,7 +266,11 @@ func (p *Publisher) Publish(ctx context.Context, account, caID, partition string
 	if prev.Number > 0 {
 		previous = big.NewInt(prev.Number)
 	}
-	if err := crl.Check(der.Bytes(), issuer, previous); err != nil {
+	check := crl.Check // parse back, verify, lint
+	if stats.Entries > crl.FullCheckLimit {
+		check = crl.Verify // the same in bounded memory, without re-decoding every entry
+	}
+	if err := check(der.Bytes(), issuer, previous); err != nil {
 		return fmt.Errorf("check CRL: %w", err)
 	}
 	if err := p.objects.Put(ctx, cfg.S3BucketName, pca.CRLKey(ca, partition), der.Bytes(), objstore.ACL(cfg.S3ObjectACL)); err != nil {
