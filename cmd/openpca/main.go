@@ -15,7 +15,9 @@ import (
 	"regexp"
 	"strings"
 	"syscall"
+	"time"
 
+	"github.com/openpca/openpca/internal/objstore/s3store"
 	"github.com/openpca/openpca/internal/server"
 )
 
@@ -41,6 +43,12 @@ func serve(args []string) error {
 	fs.StringVar(&cfg.Region, "region", "us-east-1", "region this server answers for (SigV4 scope and ARNs)")
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "base URL written into CRL and OCSP URLs (default http://<addr>)")
 	fs.StringVar(&cfg.MasterKeyFile, "master-key-file", "", "file holding the base64 key that encrypts CA keys at rest (default: OPENPCA_MASTER_KEY, else <data-dir>/master.key, generated)")
+	s3Endpoint := fs.String("s3-endpoint", "", "S3-compatible endpoint for CRLs (path-style); default: the embedded store under --data-dir, served by openpca")
+	s3Region := fs.String("s3-region", "", "region of the S3 endpoint (default --region)")
+	fs.StringVar(&cfg.S3PublicURL, "s3-public-url", "", "base URL relying parties fetch <bucket>/<key> from (default --s3-endpoint)")
+	fs.DurationVar(&cfg.CRLDebounce, "crl-debounce", time.Second, "delay between a revocation and the CRL rebuild, so a burst costs one signature")
+	fs.DurationVar(&cfg.CRLRetryMax, "crl-retry-max", 15*time.Minute, "longest wait between retries of a failed CRL write")
+	fs.Int64Var(&cfg.RevokedLimit, "max-revoked-per-crl", 1_000_000, "unexpired revoked certificates a COMPLETE CRL may hold (AWS's quota)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -57,6 +65,14 @@ func serve(args []string) error {
 	cfg.AccessKeyID = os.Getenv("OPENPCA_ACCESS_KEY_ID")
 	cfg.SecretAccessKey = os.Getenv("OPENPCA_SECRET_ACCESS_KEY")
 	cfg.MasterKey = os.Getenv("OPENPCA_MASTER_KEY")
+	if *s3Endpoint != "" {
+		if *s3Region == "" {
+			*s3Region = cfg.Region
+		}
+		// The bucket's credentials are the operator's, distinct from the API's.
+		cfg.S3 = &s3store.Config{Endpoint: *s3Endpoint, Region: *s3Region, PathStyle: true,
+			AccessKeyID: os.Getenv("OPENPCA_S3_ACCESS_KEY_ID"), SecretAccessKey: os.Getenv("OPENPCA_S3_SECRET_ACCESS_KEY")}
+	}
 
 	switch *logFormat {
 	case "text":

@@ -172,7 +172,7 @@ func TestCRLBucketChecks(t *testing.T) {
 	e := newTestEnv(t)
 	c := e.rootClient(protocols[1].opt)
 	ctx := context.Background()
-	e.srv.objects.SetReadOnly("locked-bucket", true)
+	e.srv.files.SetReadOnly("locked-bucket", true)
 	_, err := c.CreateCertificateAuthority(ctx, &acmpca.CreateCertificateAuthorityInput{CertificateAuthorityType: types.CertificateAuthorityTypeRoot,
 		CertificateAuthorityConfiguration: ecConfig("x"), RevocationConfiguration: crlConfig("locked-bucket", "")})
 	wantAPIError(t, err, "ValidationException", "Permission error with your S3 bucket 'locked-bucket'. Check that your bucket policy, encryption settings, S3 Block Public Access settings, and global account permissions are configured correctly. For more information, check the service documentation.")
@@ -200,12 +200,12 @@ func TestCRLBucketChecks(t *testing.T) {
 	leaf := issue(t, c, rootArn, &acmpca.IssueCertificateInput{Csr: newCSR(t, newKey(t, types.KeyAlgorithmEcPrime256v1), sig, "leaf"), SigningAlgorithm: sig})
 	url := leaf.cert.CRLDistributionPoints[0]
 	waitFor(t, 5*time.Second, func() bool { _, ok := fetchCRL(t, url); return ok })
-	e.srv.objects.SetReadOnly("crl-bucket", true)
+	e.srv.files.SetReadOnly("crl-bucket", true)
 	if err := revoke(c, rootArn, serialOf(leaf.arn), types.RevocationReasonKeyCompromise); err != nil {
 		t.Fatalf("revocation with an unwritable bucket: %v", err)
 	}
 	waitFor(t, 5*time.Second, func() bool { return testutil.ToFloat64(e.srv.crls.Misconfigured(id)) >= 1 })
-	e.srv.objects.SetReadOnly("crl-bucket", false)
+	e.srv.files.SetReadOnly("crl-bucket", false)
 	_, took := waitRevoked(t, url, serialOf(leaf.arn), 10*time.Second)
 	t.Logf("published %v after the bucket was fixed", took)
 	opensslCRLCheck(t, root.pem, leaf.pem)

@@ -24,6 +24,7 @@ import (
 	"github.com/openpca/openpca/internal/crlpub"
 	"github.com/openpca/openpca/internal/objstore"
 	"github.com/openpca/openpca/internal/objstore/fsstore"
+	"github.com/openpca/openpca/internal/objstore/s3store"
 	"github.com/openpca/openpca/internal/keys/softkey"
 	"github.com/openpca/openpca/internal/pca"
 	"github.com/openpca/openpca/internal/sigv4"
@@ -46,6 +47,11 @@ type Config struct {
 	MasterKey     string
 	MasterKeyFile string
 	Logger        *slog.Logger
+	// S3 selects an S3-compatible object store for CRLs instead of the
+	// embedded one under <DataDir>/objects. S3PublicURL is the base URL
+	// relying parties fetch <bucket>/<key> from (default: the endpoint).
+	S3          *s3store.Config
+	S3PublicURL string
 	// CRLDebounce delays a CRL rebuild after a revocation so a burst costs
 	// one signature (0: 1 s); CRLRetryMax caps the retry backoff (0: 15 min).
 	CRLDebounce time.Duration
@@ -62,7 +68,8 @@ type Server struct {
 	log      *slog.Logger
 	store    pca.Store
 	domain   *pca.Service
-	objects  *fsstore.Store
+	objects  objstore.Store
+	files    *fsstore.Store // the embedded object store; nil when S3 is used
 	crls     *crlpub.Publisher
 	handler  http.Handler
 	root     pca.Caller
@@ -109,12 +116,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
-	objects, err := fsstore.New(filepath.Join(cfg.DataDir, "objects"))
+	objects, files, objectBase, err := openObjects(ctx, cfg)
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
-	domain := &pca.Service{Store: store, Keys: keyManager, Buckets: bucketChecker{objects}, Region: cfg.Region, ObjectBaseURL: cfg.PublicURL, Now: cfg.Now, Log: log,
+	domain := &pca.Service{Store: store, Keys: keyManager, Buckets: bucketChecker{objects}, Region: cfg.Region, ObjectBaseURL: objectBase, Now: cfg.Now, Log: log,
 		RevokedLimit: cfg.RevokedLimit}
 	crls := crlpub.New(domain, objects, crlpub.Config{Debounce: cfg.CRLDebounce, RetryMax: cfg.CRLRetryMax}, reg, log)
 	domain.CRLs = crls
@@ -151,12 +158,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	// CRLs are public, as they are in an S3 bucket with PUBLIC_READ, at the
-	// URL written into certificates; the API is POST only.
-	mux.Handle("GET /", objects.Handler())
+	if files != nil {
+		// CRLs are public, as they are in an S3 bucket with PUBLIC_READ, at
+		// the URL written into certificates; the API is POST only.
+		mux.Handle("GET /", files.Handler())
+	}
 	mux.Handle("/", apiHandler)
 
-	return &Server{cfg: cfg, log: log, store: store, domain: domain, objects: objects, crls: crls, handler: mux, root: root, Key: key, Registry: reg}, nil
+	return &Server{cfg: cfg, log: log, store: store, domain: domain, objects: objects, files: files, crls: crls, handler: mux, root: root, Key: key, Registry: reg}, nil
 }
 
 // Handler serves the API, /healthz and /metrics.
@@ -165,8 +174,28 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Close waits for background work and closes the database.
 func (s *Server) Close() error {
 	s.domain.Wait()
-	s.objects.Close()
+	if s.files != nil {
+		s.files.Close()
+	}
 	return s.store.Close()
+}
+
+// openObjects opens the object store CRLs go to and returns the base URL
+// they are fetched from.
+func openObjects(ctx context.Context, cfg Config) (objstore.Store, *fsstore.Store, string, error) {
+	if cfg.S3 == nil {
+		files, err := fsstore.New(filepath.Join(cfg.DataDir, "objects"))
+		return files, files, cfg.PublicURL, err
+	}
+	s3, err := s3store.New(ctx, *cfg.S3)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	base := cfg.S3PublicURL
+	if base == "" {
+		base = cfg.S3.Endpoint
+	}
+	return s3, nil, base, nil
 }
 
 // bucketChecker proves CRL buckets writable on the object store.
