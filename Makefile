@@ -11,9 +11,10 @@ build:
 run: build
 	./bin/openpca serve
 
-# The whole test suite: unit, store conformance, real-client end-to-end tests.
+# The whole test suite: unit, store conformance, real-client end-to-end tests,
+# with the S3-compatible test server started (and built once) by the script.
 test:
-	$(GO) test -count=1 ./...
+	./scripts/test.sh
 
 # Short runs of every fuzz target, on top of the committed seed corpora.
 fuzz:
@@ -31,4 +32,4 @@ check-generated:
 	./scripts/check-generated.sh
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 5s ./internal/server/
+	$(GO) test -run '^$$' -bench . -benchtime 5s ./internal/server/ ./internal/crl/
