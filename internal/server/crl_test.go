@@ -220,3 +220,36 @@ func waitFor(t testing.TB, limit time.Duration, cond func() bool) {
 	}
 	t.Fatalf("condition not met within %v", limit)
 }
+
+// CRLs are rebuilt by the midpoint of their validity, and a revoked
+// certificate appears in exactly one CRL after it expires.
+func TestCRLRegenerationAndExpiry(t *testing.T) {
+	e := newTestEnvWith(t, io.Discard, func(c *Config) { c.crlScan = 100 * time.Millisecond })
+	c := e.rootClient(protocols[0].opt)
+	rc := crlConfig("crl-bucket", "")
+	rc.CrlConfiguration.ExpirationInDays = aws.Int32(2)
+	rootArn, _ := bootstrapRootWithCRL(t, c, rc)
+	sig := types.SigningAlgorithmSha256withecdsa
+	short := issue(t, c, rootArn, &acmpca.IssueCertificateInput{Csr: newCSR(t, newKey(t, types.KeyAlgorithmEcPrime256v1), sig, "short"), SigningAlgorithm: sig,
+		Validity: &types.Validity{Type: types.ValidityPeriodTypeDays, Value: aws.Int64(1)}})
+	url := short.cert.CRLDistributionPoints[0]
+	revoke(c, rootArn, serialOf(short.arn), types.RevocationReasonSuperseded)
+	first, _ := waitRevoked(t, url, serialOf(short.arn), 5*time.Second)
+
+	// Past the certificate's expiry and the CRL's midpoint: a new CRL, still listing it.
+	e.clock.Advance(25 * time.Hour)
+	var second *x509.RevocationList
+	waitFor(t, 5*time.Second, func() bool {
+		second, _ = fetchCRL(t, url)
+		return second.Number.Cmp(first.Number) > 0
+	})
+	if len(second.RevokedCertificateEntries) != 1 {
+		t.Fatal("the first CRL after expiry must still list the certificate")
+	}
+	// The next CRL drops it.
+	e.clock.Advance(25 * time.Hour)
+	waitFor(t, 5*time.Second, func() bool {
+		third, _ := fetchCRL(t, url)
+		return third.Number.Cmp(second.Number) > 0 && len(third.RevokedCertificateEntries) == 0
+	})
+}

@@ -56,6 +56,8 @@ type Config struct {
 	// one signature (0: 1 s); CRLRetryMax caps the retry backoff (0: 15 min).
 	CRLDebounce time.Duration
 	CRLRetryMax time.Duration
+	// crlScan is how often every CRL is checked for being due (0: 30 s); tests shorten it.
+	crlScan time.Duration
 	// RevokedLimit caps unexpired revoked certificates per COMPLETE CRL (0: AWS's 1,000,000).
 	RevokedLimit int64
 	// Now is the domain's clock; nil means time.Now. SigV4 always uses the wall clock.
@@ -123,7 +125,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	domain := &pca.Service{Store: store, Keys: keyManager, Buckets: bucketChecker{objects}, Region: cfg.Region, ObjectBaseURL: objectBase, Now: cfg.Now, Log: log,
 		RevokedLimit: cfg.RevokedLimit}
-	crls := crlpub.New(domain, objects, crlpub.Config{Debounce: cfg.CRLDebounce, RetryMax: cfg.CRLRetryMax}, reg, log)
+	crls := crlpub.New(domain, objects, crlpub.Config{Debounce: cfg.CRLDebounce, RetryMax: cfg.CRLRetryMax, Scan: cfg.crlScan}, reg, log)
 	domain.CRLs = crls
 	if err := domain.ResumeCreation(ctx); err != nil {
 		store.Close()
