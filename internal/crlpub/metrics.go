@@ -38,7 +38,9 @@ func newMetrics(reg prometheus.Registerer) metrics {
 }
 
 // Generated returns the openpca_crl_generated_total counter of a CA.
-func (p *Publisher) Generated(caID string) prometheus.Counter { return p.m.generated.WithLabelValues(caID) }
+func (p *Publisher) Generated(caID string) prometheus.Counter {
+	return p.m.generated.WithLabelValues(caID)
+}
 
 // Misconfigured returns the openpca_misconfigured_crl_bucket_total counter of a CA.
 func (p *Publisher) Misconfigured(caID string) prometheus.Counter {
