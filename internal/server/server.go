@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -66,17 +67,19 @@ type Config struct {
 
 // Server is an assembled openpca instance.
 type Server struct {
-	cfg      Config
-	log      *slog.Logger
-	store    pca.Store
-	domain   *pca.Service
-	objects  objstore.Store
-	files    *fsstore.Store // the embedded object store; nil when S3 is used
-	crls     *crlpub.Publisher
-	handler  http.Handler
-	root     pca.Caller
-	Key      credentials.Key
-	Registry *prometheus.Registry
+	cfg     Config
+	log     *slog.Logger
+	store   pca.Store
+	domain  *pca.Service
+	objects objstore.Store
+	files   *fsstore.Store // the embedded object store; nil when S3 is used
+	crls    *crlpub.Publisher
+	// background counts the goroutines Start runs; Close waits for them.
+	background sync.WaitGroup
+	handler    http.Handler
+	root       pca.Caller
+	Key        credentials.Key
+	Registry   *prometheus.Registry
 }
 
 // New opens the data directory and builds the server; Close releases it.
@@ -173,8 +176,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 // Handler serves the API, /healthz and /metrics.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Close waits for background work and closes the database.
+// Close waits for background work, whose context must be done, and closes
+// the database.
 func (s *Server) Close() error {
+	s.background.Wait()
 	s.domain.Wait()
 	if s.files != nil {
 		s.files.Close()
@@ -215,6 +220,9 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer s.Close()
+	// Cancelled before Close runs, so the background work it waits for stops.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -247,8 +255,9 @@ func Run(ctx context.Context, cfg Config) error {
 // Start runs the background work (CRL publication, purging deleted CAs)
 // until ctx ends.
 func (s *Server) Start(ctx context.Context) {
-	go s.sweep(ctx)
-	go s.crls.Run(ctx)
+	s.background.Add(2)
+	go func() { defer s.background.Done(); s.sweep(ctx) }()
+	go func() { defer s.background.Done(); s.crls.Run(ctx) }()
 }
 
 // sweep purges CAs whose restoration window has ended.

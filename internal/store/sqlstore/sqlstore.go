@@ -42,8 +42,10 @@ type Store struct {
 	// stmts caches prepared statements by query text: parsing SQL costs
 	// more than running these small queries.
 	stmts sync.Map
-	// writes feeds the group-commit writer (writer.go); stopped closes when it ends.
+	// writes feeds the group-commit writer (writer.go); quit asks it to
+	// stop and stopped closes when it has.
 	writes  chan writeReq
+	quit    chan struct{}
 	stopped chan struct{}
 }
 
@@ -51,7 +53,7 @@ var _ pca.Store = (*Store)(nil)
 
 // New migrates db to the latest schema and returns a Store over it.
 func New(ctx context.Context, db *sql.DB, d Dialect) (*Store, error) {
-	s := &Store{db: db, d: d, writes: make(chan writeReq), stopped: make(chan struct{})}
+	s := &Store{db: db, d: d, writes: make(chan writeReq), quit: make(chan struct{}), stopped: make(chan struct{})}
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}
@@ -59,10 +61,10 @@ func New(ctx context.Context, db *sql.DB, d Dialect) (*Store, error) {
 	return s, nil
 }
 
-// Close waits for queued writes, then closes the prepared statements and the
-// database. No call may be made concurrently with or after Close.
+// Close stops the writer, then closes the prepared statements and the
+// database. Writes after Close fail; reads after Close are the caller's bug.
 func (s *Store) Close() error {
-	close(s.writes)
+	close(s.quit)
 	<-s.stopped
 	s.stmts.Range(func(_, st any) bool {
 		st.(*sql.Stmt).Close()

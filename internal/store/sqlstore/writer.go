@@ -38,18 +38,23 @@ func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
 	return <-req.done
 }
 
-// writer is the single goroutine that commits batches of writes.
+// writer is the single goroutine that commits batches of writes, until
+// quit is closed. writes is never closed, so a late write gets errClosed
+// instead of a panic.
 func (s *Store) writer() {
 	defer close(s.stopped)
-	for first := range s.writes {
-		batch := []writeReq{first}
+	for {
+		var batch []writeReq
+		select {
+		case r := <-s.writes:
+			batch = append(batch, r)
+		case <-s.quit:
+			return
+		}
 	drain:
 		for len(batch) < maxBatch {
 			select {
-			case r, ok := <-s.writes:
-				if !ok {
-					break drain
-				}
+			case r := <-s.writes:
 				batch = append(batch, r)
 			default:
 				break drain
