@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"runtime"
@@ -66,7 +65,7 @@ func preload(b testing.TB, e *testEnv, caArn string, count int, revoked bool) []
 func BenchmarkRevoke(b *testing.B) {
 	for _, already := range []int{0, 1_000_000} {
 		b.Run(fmt.Sprintf("already-revoked=%d", already), func(b *testing.B) {
-			e := newTestEnvWith(b, io.Discard, func(c *Config) { c.RevokedLimit = 10_000_000; c.CRLDebounce = time.Second })
+			e := newTestEnvWith(b, nil, func(c *Config) { c.RevokedLimit = 10_000_000; c.CRLDebounce = time.Second })
 			c := e.rootClient(protocols[1].opt)
 			caArn, _ := bootstrapRootWithCRL(b, c, crlConfig("crl-bucket", ""))
 			if already > 0 {
@@ -116,7 +115,7 @@ func BenchmarkRevoke(b *testing.B) {
 // BenchmarkCRL1M builds, checks and publishes a COMPLETE CRL of 1,000,000
 // entries from the database and reports wall time and peak memory above idle.
 func BenchmarkCRL1M(b *testing.B) {
-	e := newTestEnvWith(b, io.Discard, func(c *Config) { c.CRLDebounce = time.Hour })
+	e := newTestEnvWith(b, nil, func(c *Config) { c.CRLDebounce = time.Hour })
 	c := e.rootClient(protocols[1].opt)
 	caArn, _ := bootstrapRootWithCRL(b, c, crlConfig("crl-bucket", ""))
 	preload(b, e, caArn, 1_000_000, true)
@@ -166,7 +165,7 @@ func rss() int64 {
 // BenchmarkRevocationToCRL revokes at 100/s for 20 s and reports how long
 // each revocation takes to appear in the published CRL: p50 and p99.
 func BenchmarkRevocationToCRL(b *testing.B) {
-	e := newTestEnvWith(b, io.Discard, func(c *Config) { c.CRLDebounce = time.Second })
+	e := newTestEnvWith(b, nil, func(c *Config) { c.CRLDebounce = time.Second })
 	c := e.rootClient(protocols[1].opt)
 	caArn, _ := bootstrapRootWithCRL(b, c, crlConfig("crl-bucket", ""))
 	caID := caArn[strings.LastIndex(caArn, "/")+1:]

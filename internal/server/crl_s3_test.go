@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -32,7 +31,7 @@ func TestS3BucketUnwritableMidRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	userCfg := s3.UserConfig(user, secret)
-	e := newTestEnvWith(t, io.Discard, func(c *Config) {
+	e := newTestEnvWith(t, nil, func(c *Config) {
 		c.S3 = &userCfg
 		c.CRLRetryMax = time.Second
 	})
@@ -64,7 +63,7 @@ func TestS3BucketUnwritableMidRun(t *testing.T) {
 	csr := newCSR(t, newKey(t, types.KeyAlgorithmEcPrime256v1), sig, "leaf")
 	first := issue(t, c, rootArn, &acmpca.IssueCertificateInput{Csr: csr, SigningAlgorithm: sig})
 	revoke(c, rootArn, serialOf(first.arn), types.RevocationReasonSuperseded)
-	waitFor(t, 5*time.Second, func() bool { return listed(serialOf(first.arn)) })
+	waitFor(t, 30*time.Second, func() bool { return listed(serialOf(first.arn)) })
 
 	if err := s3.SetUserWritable(ctx, bucket, user, false); err != nil {
 		t.Fatal(err)
@@ -73,7 +72,7 @@ func TestS3BucketUnwritableMidRun(t *testing.T) {
 	if err := revoke(c, rootArn, serialOf(second.arn), types.RevocationReasonKeyCompromise); err != nil {
 		t.Fatalf("revocation with an unwritable bucket: %v", err)
 	}
-	waitFor(t, 5*time.Second, func() bool { return testutil.ToFloat64(e.srv.crls.Misconfigured(id)) >= 1 })
+	waitFor(t, 30*time.Second, func() bool { return testutil.ToFloat64(e.srv.crls.Misconfigured(id)) >= 1 })
 	if listed(serialOf(second.arn)) {
 		t.Fatal("a CRL was written although the bucket refused writes")
 	}
@@ -81,6 +80,6 @@ func TestS3BucketUnwritableMidRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	fixed := time.Now()
-	waitFor(t, 5*time.Second, func() bool { return listed(serialOf(second.arn)) })
+	waitFor(t, 30*time.Second, func() bool { return listed(serialOf(second.arn)) })
 	t.Logf("CRL published %v after the bucket policy was fixed", time.Since(fixed).Round(time.Millisecond))
 }

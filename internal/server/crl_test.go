@@ -112,7 +112,7 @@ func TestCRLPublication(t *testing.T) {
 			if err := revoke(c, rootArn, colonHex(serial), types.RevocationReasonKeyCompromise); err != nil {
 				t.Fatal(err)
 			}
-			list, took := waitRevoked(t, url, serial, 5*time.Second)
+			list, took := waitRevoked(t, url, serial, 30*time.Second)
 			t.Logf("revocation visible in the CRL after %v", took)
 			if err := list.CheckSignatureFrom(root.cert); err != nil {
 				t.Fatalf("CRL signature: %v", err)
@@ -143,7 +143,7 @@ func TestCRLPublication(t *testing.T) {
 			// A second revocation gets a strictly larger CRL Number.
 			second := issue(t, c, rootArn, &acmpca.IssueCertificateInput{Csr: csr, SigningAlgorithm: sig})
 			revoke(c, rootArn, serialOf(second.arn), types.RevocationReasonAACompromise)
-			next, _ := waitRevoked(t, url, serialOf(second.arn), 5*time.Second)
+			next, _ := waitRevoked(t, url, serialOf(second.arn), 30*time.Second)
 			if next.Number.Cmp(list.Number) <= 0 {
 				t.Fatalf("CRL Number went from %v to %v", list.Number, next.Number)
 			}
@@ -199,14 +199,14 @@ func TestCRLBucketChecks(t *testing.T) {
 	sig := types.SigningAlgorithmSha256withecdsa
 	leaf := issue(t, c, rootArn, &acmpca.IssueCertificateInput{Csr: newCSR(t, newKey(t, types.KeyAlgorithmEcPrime256v1), sig, "leaf"), SigningAlgorithm: sig})
 	url := leaf.cert.CRLDistributionPoints[0]
-	waitFor(t, 5*time.Second, func() bool { _, ok := fetchCRL(t, url); return ok })
+	waitFor(t, 30*time.Second, func() bool { _, ok := fetchCRL(t, url); return ok })
 	e.srv.files.SetReadOnly("crl-bucket", true)
 	if err := revoke(c, rootArn, serialOf(leaf.arn), types.RevocationReasonKeyCompromise); err != nil {
 		t.Fatalf("revocation with an unwritable bucket: %v", err)
 	}
-	waitFor(t, 5*time.Second, func() bool { return testutil.ToFloat64(e.srv.crls.Misconfigured(id)) >= 1 })
+	waitFor(t, 30*time.Second, func() bool { return testutil.ToFloat64(e.srv.crls.Misconfigured(id)) >= 1 })
 	e.srv.files.SetReadOnly("crl-bucket", false)
-	_, took := waitRevoked(t, url, serialOf(leaf.arn), 10*time.Second)
+	_, took := waitRevoked(t, url, serialOf(leaf.arn), 30*time.Second)
 	t.Logf("published %v after the bucket was fixed", took)
 	opensslCRLCheck(t, root.pem, leaf.pem)
 }
@@ -224,7 +224,7 @@ func waitFor(t testing.TB, limit time.Duration, cond func() bool) {
 // CRLs are rebuilt by the midpoint of their validity, and a revoked
 // certificate appears in exactly one CRL after it expires.
 func TestCRLRegenerationAndExpiry(t *testing.T) {
-	e := newTestEnvWith(t, io.Discard, func(c *Config) { c.crlScan = 100 * time.Millisecond })
+	e := newTestEnvWith(t, nil, func(c *Config) { c.crlScan = 100 * time.Millisecond })
 	c := e.rootClient(protocols[0].opt)
 	rc := crlConfig("crl-bucket", "")
 	rc.CrlConfiguration.ExpirationInDays = aws.Int32(2)
@@ -234,12 +234,12 @@ func TestCRLRegenerationAndExpiry(t *testing.T) {
 		Validity: &types.Validity{Type: types.ValidityPeriodTypeDays, Value: aws.Int64(1)}})
 	url := short.cert.CRLDistributionPoints[0]
 	revoke(c, rootArn, serialOf(short.arn), types.RevocationReasonSuperseded)
-	first, _ := waitRevoked(t, url, serialOf(short.arn), 5*time.Second)
+	first, _ := waitRevoked(t, url, serialOf(short.arn), 30*time.Second)
 
 	// Past the certificate's expiry and the CRL's midpoint: a new CRL, still listing it.
 	e.clock.Advance(25 * time.Hour)
 	var second *x509.RevocationList
-	waitFor(t, 5*time.Second, func() bool {
+	waitFor(t, 30*time.Second, func() bool {
 		second, _ = fetchCRL(t, url)
 		return second.Number.Cmp(first.Number) > 0
 	})
@@ -248,7 +248,7 @@ func TestCRLRegenerationAndExpiry(t *testing.T) {
 	}
 	// The next CRL drops it.
 	e.clock.Advance(25 * time.Hour)
-	waitFor(t, 5*time.Second, func() bool {
+	waitFor(t, 30*time.Second, func() bool {
 		third, _ := fetchCRL(t, url)
 		return third.Number.Cmp(second.Number) > 0 && len(third.RevokedCertificateEntries) == 0
 	})

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -50,7 +51,7 @@ type testEnv struct {
 // loopback listener. Its clock starts at the real time so that SigV4 dates
 // from real clients are current.
 func newTestEnv(t testing.TB) *testEnv {
-	return newTestEnvWith(t, io.Discard, nil)
+	return newTestEnvWith(t, nil, nil)
 }
 
 // newTestEnvLogging is newTestEnv with the server's logs written to logs.
@@ -60,9 +61,19 @@ func newTestEnvLogging(t testing.TB, logs io.Writer) *testEnv {
 
 // newTestEnvWith lets a test adjust the configuration before the server
 // starts. The server runs with its background work (CRL publication) on a
-// loopback listener whose URL is its public URL.
+// loopback listener whose URL is its public URL. With logs nil, the server's
+// logs are shown when the test fails.
 func newTestEnvWith(t testing.TB, logs io.Writer, adjust func(*Config)) *testEnv {
 	t.Helper()
+	if logs == nil {
+		buf := &lockedBuffer{}
+		logs = buf
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("server log:\n%s", buf.String())
+			}
+		})
+	}
 	clock := &fakeClock{}
 	ts := httptest.NewUnstartedServer(nil)
 	cfg := Config{
@@ -162,4 +173,22 @@ func privateScalar(t testing.TB, s crypto.Signer) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// lockedBuffer is a bytes.Buffer safe for the server's concurrent logging.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

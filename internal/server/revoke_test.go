@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -131,7 +130,7 @@ func TestConcurrentRevocations(t *testing.T) {
 // Once the quota of unexpired revoked certificates is reached, the next
 // revocation is refused.
 func TestRevokedLimit(t *testing.T) {
-	e := newTestEnvWith(t, io.Discard, func(c *Config) { c.RevokedLimit = 2 })
+	e := newTestEnvWith(t, nil, func(c *Config) { c.RevokedLimit = 2 })
 	c := e.rootClient(protocols[0].opt)
 	sig := types.SigningAlgorithmSha256withecdsa
 	rootArn, _ := bootstrapRoot(t, c, types.KeyAlgorithmEcPrime256v1, sig)
