@@ -49,14 +49,20 @@ type Publisher struct {
 
 	mu      sync.Mutex
 	pending map[key]*job
-	wake    chan struct{}
+	// spacing holds, per CRL, the earliest time its next rebuild may start:
+	// rebuilds of a CRL are spaced by nine times the last one's duration, so
+	// a huge CRL under a stream of revocations takes at most a tenth of the
+	// publisher's time and small CRLs still follow every revocation at once.
+	spacing map[key]time.Time
+	// failures counts consecutive failed publications, for the backoff.
+	failures map[key]int
+	wake     chan struct{}
 }
 
 type key struct{ account, caID, partition string }
 
 type job struct {
-	due      time.Time
-	failures int
+	due time.Time
 }
 
 var _ pca.CRLScheduler = (*Publisher)(nil)
@@ -81,7 +87,7 @@ func New(domain *pca.Service, objects objstore.Store, cfg Config, reg prometheus
 	}
 	return &Publisher{
 		domain: domain, store: domain.Store, keys: domain.Keys, objects: objects, cfg: cfg, log: log, now: now,
-		m: newMetrics(reg), pending: map[key]*job{}, wake: make(chan struct{}, 1),
+		m: newMetrics(reg), pending: map[key]*job{}, spacing: map[key]time.Time{}, failures: map[key]int{}, wake: make(chan struct{}, 1),
 	}
 }
 
@@ -92,6 +98,9 @@ func (p *Publisher) Schedule(account, caID, partition string) {
 
 func (p *Publisher) scheduleAt(k key, due time.Time) {
 	p.mu.Lock()
+	if earliest := p.spacing[k]; due.Before(earliest) {
+		due = earliest
+	}
 	if j, ok := p.pending[k]; !ok || due.Before(j.due) {
 		if !ok {
 			j = &job{}
@@ -150,18 +159,31 @@ func (p *Publisher) next() (key, time.Duration, bool) {
 }
 
 func (p *Publisher) publishJob(ctx context.Context, k key) {
+	p.mu.Lock()
+	delete(p.pending, k) // revocations from now on schedule the next rebuild
+	p.mu.Unlock()
+	start := p.now()
 	err := p.Publish(ctx, k.account, k.caID, k.partition)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	j := p.pending[k]
+	end := p.now()
+	p.spacing[k] = end.Add(9 * end.Sub(start))
+	if j, ok := p.pending[k]; ok && j.due.Before(p.spacing[k]) {
+		j.due = p.spacing[k] // revoked while this build ran
+	}
 	if err == nil {
-		delete(p.pending, k)
+		delete(p.failures, k)
 		return
 	}
-	j.failures++
-	backoff := p.cfg.RetryMin << min(j.failures-1, 20)
-	j.due = p.now().Add(min(backoff, p.cfg.RetryMax))
-	p.log.Warn("CRL publication failed; will retry", "ca", k.caID, "partition", k.partition, "retry_in", min(backoff, p.cfg.RetryMax), "err", err)
+	j, ok := p.pending[k]
+	if !ok {
+		j = &job{}
+		p.pending[k] = j
+	}
+	p.failures[k]++
+	backoff := min(p.cfg.RetryMin<<min(p.failures[k]-1, 20), p.cfg.RetryMax)
+	j.due = end.Add(backoff)
+	p.log.Warn("CRL publication failed; will retry", "ca", k.caID, "partition", k.partition, "retry_in", backoff, "err", err)
 }
 
 // scan schedules every CRL that is due: those with unpublished revocations,

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"path"
 	"strings"
@@ -28,6 +29,9 @@ func (a ACL) Valid() bool { return a == ACLPublicRead || a == ACLBucketOwnerFull
 // Store puts and gets whole objects.
 type Store interface {
 	Put(ctx context.Context, bucket, key string, body []byte, acl ACL) error
+	// PutStream is Put for objects too large to hold in memory, such as
+	// audit reports: body is read from its start.
+	PutStream(ctx context.Context, bucket, key string, body io.ReadSeeker, acl ACL) error
 	// Get returns an error wrapping ErrNotFound when the object or its bucket
 	// does not exist.
 	Get(ctx context.Context, bucket, key string) ([]byte, error)

@@ -3,6 +3,7 @@ package objstore_test
 import (
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -128,6 +129,14 @@ type recorder struct {
 func (r *recorder) Put(_ context.Context, bucket, key string, body []byte, acl objstore.ACL) error {
 	r.bucket, r.key, r.body, r.acl = bucket, key, body, acl
 	return r.err
+}
+
+func (r *recorder) PutStream(ctx context.Context, bucket, key string, body io.ReadSeeker, acl objstore.ACL) error {
+	b, err := io.ReadAll(body)
+	if err != nil {
+		return err
+	}
+	return r.Put(ctx, bucket, key, b, acl)
 }
 
 func (r *recorder) Get(context.Context, string, string) ([]byte, error) {

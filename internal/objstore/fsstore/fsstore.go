@@ -9,11 +9,13 @@
 package fsstore
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -77,6 +79,11 @@ func (s *Store) SetReadOnly(bucket string, readOnly bool) {
 // object or the new one, never a mix, and after Put returns the object
 // survives a crash. The bucket directory is created on first use.
 func (s *Store) Put(ctx context.Context, bucket, key string, body []byte, acl objstore.ACL) error {
+	return s.PutStream(ctx, bucket, key, bytes.NewReader(body), acl)
+}
+
+// PutStream is Put reading the object from body.
+func (s *Store) PutStream(ctx context.Context, bucket, key string, body io.ReadSeeker, acl objstore.ACL) error {
 	if !acl.Valid() {
 		return fmt.Errorf("fsstore: put %s/%s: unknown ACL %q", bucket, key, acl)
 	}
@@ -98,7 +105,7 @@ func (s *Store) Put(ctx context.Context, bucket, key string, body []byte, acl ob
 	return nil
 }
 
-func (s *Store) put(name string, body []byte, acl objstore.ACL) error {
+func (s *Store) put(name string, body io.ReadSeeker, acl objstore.ACL) error {
 	dir, base := path.Split(name)
 	dir = path.Clean(dir)
 	if err := s.mkdirs(dir); err != nil {
@@ -136,7 +143,7 @@ func (s *Store) put(name string, body []byte, acl objstore.ACL) error {
 		if err := s.syncDir(dir); err != nil {
 			return err
 		}
-		t, err := s.writeTemp(dir, []byte(acl))
+		t, err := s.writeTemp(dir, strings.NewReader(string(acl)))
 		if err != nil {
 			return err
 		}
@@ -149,7 +156,10 @@ func (s *Store) put(name string, body []byte, acl objstore.ACL) error {
 }
 
 // writeTemp writes data to a new, fsynced file in dir and returns its name.
-func (s *Store) writeTemp(dir string, data []byte) (string, error) {
+func (s *Store) writeTemp(dir string, data io.ReadSeeker) (string, error) {
+	if _, err := data.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
 	var rnd [8]byte
 	rand.Read(rnd[:])
 	name := path.Join(dir, tmpPrefix+hex.EncodeToString(rnd[:]))
@@ -157,7 +167,7 @@ func (s *Store) writeTemp(dir string, data []byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	_, err = f.Write(data)
+	_, err = io.Copy(f, data)
 	if err == nil {
 		err = f.Sync()
 	}

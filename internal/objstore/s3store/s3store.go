@@ -84,6 +84,11 @@ var cannedACL = map[objstore.ACL]types.ObjectCannedACL{
 // objstore.ErrAccessDenied instead, as AWS Private CA reports that bucket as
 // not writable until BUCKET_OWNER_FULL_CONTROL is chosen.
 func (s *Store) Put(ctx context.Context, bucket, key string, body []byte, acl objstore.ACL) error {
+	return s.PutStream(ctx, bucket, key, bytes.NewReader(body), acl)
+}
+
+// PutStream is Put reading the object from body.
+func (s *Store) PutStream(ctx context.Context, bucket, key string, body io.ReadSeeker, acl objstore.ACL) error {
 	canned, ok := cannedACL[acl]
 	if !ok {
 		return fmt.Errorf("s3store: put %s/%s: unknown ACL %q", bucket, key, acl)
@@ -91,19 +96,27 @@ func (s *Store) Put(ctx context.Context, bucket, key string, body []byte, acl ob
 	if err := validate(bucket, key); err != nil {
 		return fmt.Errorf("s3store: put: %w", err)
 	}
+	size, err := body.Seek(0, io.SeekEnd)
+	if err != nil {
+		return fmt.Errorf("s3store: put %s/%s: %w", bucket, key, err)
+	}
+	if _, err := body.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("s3store: put %s/%s: %w", bucket, key, err)
+	}
 	in := &s3.PutObjectInput{
 		Bucket:        aws.String(bucket),
 		Key:           aws.String(key),
-		Body:          bytes.NewReader(body),
-		ContentLength: aws.Int64(int64(len(body))),
+		Body:          body,
+		ContentLength: aws.Int64(size),
 		ContentType:   aws.String(objstore.ContentType(key)),
 		ACL:           canned,
 	}
-	_, err := s.client.PutObject(ctx, in)
+	_, err = s.client.PutObject(ctx, in)
 	if errorCode(err) == "NotImplemented" {
 		in.ACL = ""
-		in.Body = bytes.NewReader(body)
-		_, err = s.client.PutObject(ctx, in)
+		if _, err = body.Seek(0, io.SeekStart); err == nil {
+			_, err = s.client.PutObject(ctx, in)
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("s3store: put %s/%s: %w", bucket, key, classify(err))
