@@ -49,6 +49,7 @@ func serve(args []string) error {
 	fs.DurationVar(&cfg.CRLDebounce, "crl-debounce", time.Second, "delay between a revocation and the CRL rebuild, so a burst costs one signature")
 	fs.DurationVar(&cfg.CRLRetryMax, "crl-retry-max", 15*time.Minute, "longest wait between retries of a failed CRL write")
 	fs.Int64Var(&cfg.RevokedLimit, "max-revoked-per-crl", 1_000_000, "unexpired revoked certificates a COMPLETE CRL may hold (AWS's quota)")
+	fs.StringVar(&cfg.EventsWebhook, "events-webhook", "", "URL that receives every event (AWS EventBridge format) as a JSON POST")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -130,3 +130,28 @@ func (a *Adapter) RevokeCertificate(ctx context.Context, in *api.RevokeCertifica
 	}
 	return apiError(a.domain.RevokeCertificate(ctx, c, *in.CertificateAuthorityArn, *in.CertificateSerial, string(in.RevocationReason)))
 }
+
+func (a *Adapter) CreateCertificateAuthorityAuditReport(ctx context.Context, in *api.CreateCertificateAuthorityAuditReportInput) (*api.CreateCertificateAuthorityAuditReportOutput, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := a.domain.CreateAuditReport(ctx, c, *in.CertificateAuthorityArn, *in.S3BucketName, string(in.AuditReportResponseFormat))
+	if err != nil {
+		return nil, apiError(err)
+	}
+	return &api.CreateCertificateAuthorityAuditReportOutput{AuditReportId: &r.ID, S3Key: &r.Key}, nil
+}
+
+func (a *Adapter) DescribeCertificateAuthorityAuditReport(ctx context.Context, in *api.DescribeCertificateAuthorityAuditReportInput) (*api.DescribeCertificateAuthorityAuditReportOutput, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := a.domain.DescribeAuditReport(ctx, c, *in.CertificateAuthorityArn, *in.AuditReportId)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	return &api.DescribeCertificateAuthorityAuditReportOutput{AuditReportStatus: api.AuditReportStatus(r.Status),
+		S3BucketName: &r.Bucket, S3Key: &r.Key, CreatedAt: &r.CreatedAt}, nil
+}

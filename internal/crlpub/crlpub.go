@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/openpca/openpca/internal/crl"
+	"github.com/openpca/openpca/internal/events"
 	"github.com/openpca/openpca/internal/objstore"
 	"github.com/openpca/openpca/internal/pca"
 )
@@ -231,9 +232,11 @@ func (p *Publisher) Publish(ctx context.Context, account, caID, partition string
 		return nil // AWS generates CRLs only for ACTIVE and DISABLED CAs with CRLs on
 	}
 	cfg := ca.Revocation.CRL
+	reason := "Failed to generate CRL. Internal failure."
 	defer func() {
 		if err != nil {
 			p.m.failed.WithLabelValues(caID).Inc()
+			p.emit(p.domain.CAArn(ca), map[string]any{"result": "failure", "reason": reason})
 		}
 	}()
 	issuer, err := parseCertificate(ca.Certificate)
@@ -296,9 +299,11 @@ func (p *Publisher) Publish(ctx context.Context, account, caID, partition string
 		return fmt.Errorf("check CRL: %w", err)
 	}
 	if err := p.objects.Put(ctx, cfg.S3BucketName, pca.CRLKey(ca, partition), der.Bytes(), objstore.ACL(cfg.S3ObjectACL)); err != nil {
-		p.m.misconfigured.WithLabelValues(caID).Inc()
-		p.log.Error("CRL generation failed", "event", "ACM Private CA CRL Generation", "result", "failure",
-			"reason", "Failed to write CRL to S3. Check your S3 bucket permissions.", "ca", p.domain.CAArn(ca), "err", err)
+		reason = "Failed to write CRL to S3. Internal failure."
+		if errors.Is(err, objstore.ErrAccessDenied) || errors.Is(err, objstore.ErrNotFound) {
+			reason = "Failed to write CRL to S3. Check your S3 bucket permissions."
+			p.m.misconfigured.WithLabelValues(caID).Inc()
+		}
 		return fmt.Errorf("write CRL: %w", err)
 	}
 	published := p.now()
@@ -313,9 +318,15 @@ func (p *Publisher) Publish(ctx context.Context, account, caID, partition string
 	if !prev.DirtySince.IsZero() {
 		p.m.latency.Observe(published.Sub(prev.DirtySince).Seconds())
 	}
-	p.log.Info("CRL generated", "event", "ACM Private CA CRL Generation", "result", "success", "ca", p.domain.CAArn(ca),
-		"partition", partition, "number", number, "entries", stats.Entries, "bytes", stats.Bytes)
+	p.log.Info("CRL generated", "ca", p.domain.CAArn(ca), "partition", partition, "number", number, "entries", stats.Entries, "bytes", stats.Bytes)
+	p.emit(p.domain.CAArn(ca), map[string]any{"result": "success"})
 	return nil
+}
+
+func (p *Publisher) emit(caArn string, detail map[string]any) {
+	if p.domain.Events != nil {
+		p.domain.Events.Emit(events.Event{DetailType: events.CRLGeneration, Resources: []string{caArn}, Detail: detail})
+	}
 }
 
 func (p *Publisher) state(ctx context.Context, caID, partition string) (pca.CRLState, error) {

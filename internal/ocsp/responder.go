@@ -231,9 +231,14 @@ func (r *Responder) reloadCAs(ctx context.Context, needed bool) (*caSet, error) 
 	return set, nil
 }
 
-// ServeHTTP answers an OCSP request: POST with the DER request as body, or
-// GET (and HEAD) with the base64 DER request as the last path element
-// (RFC 6960 appendix A.1). A leading "/ocsp/" in the path is skipped.
+// ServeHTTP answers an OCSP request: POST with the DER request as body (at
+// any path; the Content-Type is not checked), or GET (and HEAD) with the
+// base64 DER request, %-encoded or not, as the path (RFC 6960 appendix
+// A.1). A leading "/ocsp/" in the path is skipped, so the handler works
+// with or without http.StripPrefix("/ocsp", ...). Mounted on a ServeMux,
+// register both "/ocsp" (clients POST there) and "/ocsp/"; the ServeMux
+// redirects unencoded GET paths containing "//", which RFC 5019 clients
+// avoid by %-encoding.
 func (r *Responder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	var der []byte
 	switch req.Method {

@@ -160,7 +160,20 @@ type Certificate struct {
 	RevocationReason string
 	// Partition is the CRL partition the certificate was bound to at
 	// issuance; "" for a COMPLETE CRL.
-	Partition string
+	Partition   string
+	TemplateArn string
+}
+
+// AuditReport is one CreateCertificateAuthorityAuditReport request.
+type AuditReport struct {
+	Account   string
+	CAID      string
+	ID        string
+	Bucket    string
+	Key       string
+	Format    string // JSON or CSV
+	Status    string // CREATING, SUCCESS or FAILED
+	CreatedAt time.Time
 }
 
 // CRLState is the publication state of one CRL: a CA's complete CRL

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/openpca/openpca/internal/events"
 	"github.com/openpca/openpca/internal/issuance"
 	"github.com/openpca/openpca/internal/x509util"
 )
@@ -36,6 +37,16 @@ func (s *Service) IssueCertificate(ctx context.Context, caller Caller, arn strin
 	if err != nil {
 		return "", err
 	}
+	certArn, err := s.issue(ctx, ca, req)
+	if err != nil {
+		s.emit(events.CertificateIssuance, []string{arn}, map[string]any{"result": "failure"})
+		return "", err
+	}
+	s.emit(events.CertificateIssuance, []string{arn, certArn}, map[string]any{"result": "success"})
+	return certArn, nil
+}
+
+func (s *Service) issue(ctx context.Context, ca *CA, req IssueRequest) (string, error) {
 	tmpl, err := issuance.LookupTemplate(req.TemplateArn)
 	if err != nil {
 		return "", Errorf(KindInvalidArgs, "The template %q is not a template AWS Private CA offers.", req.TemplateArn)
@@ -125,7 +136,8 @@ func (s *Service) IssueCertificate(ctx context.Context, caller Caller, arn strin
 		if err := issuance.Lint(der); err != nil {
 			return "", Errorf(KindInvalidArgs, "The requested certificate would not be valid under RFC 5280: %v", strings.TrimPrefix(err.Error(), "issuance: "))
 		}
-		cert := &Certificate{CAID: ca.ID, Serial: serialHex(serial.Bytes()), DER: der, IssuedAt: now, NotBefore: nb, NotAfter: na, Partition: partition}
+		cert := &Certificate{CAID: ca.ID, Serial: serialHex(serial.Bytes()), DER: der, IssuedAt: now, NotBefore: nb, NotAfter: na,
+			Partition: partition, TemplateArn: s.templateArn(tmpl)}
 		got, err := s.Store.CreateCertificate(ctx, cert, idem)
 		if errors.Is(err, ErrConflict) {
 			continue
@@ -140,6 +152,11 @@ func (s *Service) IssueCertificate(ctx context.Context, caller Caller, arn strin
 		return s.CAArn(ca) + "/certificate/" + got.Serial, nil
 	}
 	return "", errors.New("no unique serial number after 4 attempts")
+}
+
+// templateArn names a template as AWS's audit reports do.
+func (s *Service) templateArn(t *issuance.Template) string {
+	return "arn:" + s.partition() + ":acm-pca:::template/" + t.Name + "/V1"
 }
 
 // CRLKey is the object key of a CA's CRL: the complete CRL, or one

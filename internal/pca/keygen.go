@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/openpca/openpca/internal/events"
 	"github.com/openpca/openpca/internal/issuance"
 	"github.com/openpca/openpca/internal/keys"
 	"github.com/openpca/openpca/internal/x509util"
@@ -45,8 +46,13 @@ func (s *Service) generateKey(ctx context.Context, account, id string) error {
 		return nil
 	})
 	if errors.Is(uerr, ErrNotFound) {
-		uerr = nil // deleted meanwhile
+		return err // deleted meanwhile
 	}
+	result := "success"
+	if err != nil || uerr != nil {
+		result = "failure"
+	}
+	s.emit(events.CAcreation, []string{s.CAArn(ca)}, map[string]any{"result": result})
 	return errors.Join(err, uerr)
 }
 

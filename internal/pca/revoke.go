@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"strings"
+
+	"github.com/openpca/openpca/internal/events"
 )
 
 // DefaultRevokedLimit is AWS's quota of unexpired revoked certificates per CA
@@ -77,6 +79,7 @@ func (s *Service) RevokeCertificate(ctx context.Context, caller Caller, arn, ser
 	if s.CRLs != nil && ca.Revocation.CRL.Enabled {
 		s.CRLs.Schedule(ca.Account, ca.ID, cert.Partition)
 	}
+	s.emit(events.CertificateRevocation, []string{arn, s.CAArn(ca) + "/certificate/" + hex}, map[string]any{"result": "success"})
 	return nil
 }
 

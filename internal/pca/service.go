@@ -37,6 +37,11 @@ type Service struct {
 	CRLs CRLScheduler
 	// Buckets proves CRL buckets writable on Create and Update; nil skips the check.
 	Buckets BucketChecker
+	// Objects stores audit reports; TempDir is where they are assembled ("" = the system's).
+	Objects ObjectWriter
+	TempDir string
+	// Events receives AWS EventBridge-style events; nil drops them.
+	Events EventSink
 	// RevokedLimit caps unexpired revoked certificates per COMPLETE CRL; 0
 	// means DefaultRevokedLimit.
 	RevokedLimit int64

@@ -52,6 +52,17 @@ type Store interface {
 	// SaveCRLPublished records a published CRL built from the snapshot at
 	// revision; the row stays due when revocations came after it.
 	SaveCRLPublished(ctx context.Context, st CRLState, revision int64) error
+	// Certificates streams every certificate a CA issued, revoked or not.
+	Certificates(ctx context.Context, caID string, yield func(*Certificate) error) error
+	// CreateAuditReport saves a new report in CREATING; it returns
+	// ErrConflict when the CA has a report created after notBefore.
+	CreateAuditReport(ctx context.Context, r *AuditReport, notBefore time.Time) error
+	// GetAuditReport returns ErrNotFound for an unknown report.
+	GetAuditReport(ctx context.Context, caID, id string) (*AuditReport, error)
+	// SetAuditReportStatus records a report's outcome.
+	SetAuditReportStatus(ctx context.Context, caID, id, status string) error
+	// AuditReportsInStatus returns every report, of any CA, in status.
+	AuditReportsInStatus(ctx context.Context, status string) ([]*AuditReport, error)
 	// PurgeCA removes a CA and everything that belongs to it.
 	PurgeCA(ctx context.Context, account, id string) error
 	// PurgeDeletedBefore removes every DELETED CA whose restoration window ended before t.

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -23,6 +24,7 @@ import (
 	"github.com/openpca/openpca/internal/awsproto"
 	"github.com/openpca/openpca/internal/credentials"
 	"github.com/openpca/openpca/internal/crlpub"
+	"github.com/openpca/openpca/internal/events"
 	"github.com/openpca/openpca/internal/keys/softkey"
 	"github.com/openpca/openpca/internal/objstore"
 	"github.com/openpca/openpca/internal/objstore/fsstore"
@@ -57,6 +59,8 @@ type Config struct {
 	// one signature (0: 1 s); CRLRetryMax caps the retry backoff (0: 15 min).
 	CRLDebounce time.Duration
 	CRLRetryMax time.Duration
+	// EventsWebhook receives every event as a JSON POST; "" only logs them.
+	EventsWebhook string
 	// crlScan is how often every CRL is checked for being due (0: 30 s); tests shorten it.
 	crlScan time.Duration
 	// RevokedLimit caps unexpired revoked certificates per COMPLETE CRL (0: AWS's 1,000,000).
@@ -74,6 +78,7 @@ type Server struct {
 	objects objstore.Store
 	files   *fsstore.Store // the embedded object store; nil when S3 is used
 	crls    *crlpub.Publisher
+	events  *events.Emitter
 	// background counts the goroutines Start runs; Close waits for them.
 	background sync.WaitGroup
 	handler    http.Handler
@@ -128,9 +133,17 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	domain := &pca.Service{Store: store, Keys: keyManager, Buckets: bucketChecker{objects}, Region: cfg.Region, ObjectBaseURL: objectBase, Now: cfg.Now, Log: log,
 		RevokedLimit: cfg.RevokedLimit}
+	emitter := events.New(events.Config{Account: cfg.AccountID, Region: cfg.Region, WebhookURL: cfg.EventsWebhook}, log, reg)
+	domain.Events = emitter
+	domain.Objects = objectWriter{objects}
+	domain.TempDir = filepath.Join(cfg.DataDir, "tmp")
+	if err := os.MkdirAll(domain.TempDir, 0o700); err != nil {
+		store.Close()
+		return nil, err
+	}
 	crls := crlpub.New(domain, objects, crlpub.Config{Debounce: cfg.CRLDebounce, RetryMax: cfg.CRLRetryMax, Scan: cfg.crlScan}, reg, log)
 	domain.CRLs = crls
-	if err := domain.ResumeCreation(ctx); err != nil {
+	if err := errors.Join(domain.ResumeCreation(ctx), domain.ResumeAuditReports(ctx)); err != nil {
 		store.Close()
 		return nil, err
 	}
@@ -170,7 +183,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	mux.Handle("/", apiHandler)
 
-	return &Server{cfg: cfg, log: log, store: store, domain: domain, objects: objects, files: files, crls: crls, handler: mux, root: root, Key: key, Registry: reg}, nil
+	return &Server{cfg: cfg, log: log, store: store, domain: domain, objects: objects, files: files, crls: crls, events: emitter, handler: mux, root: root, Key: key, Registry: reg}, nil
 }
 
 // Handler serves the API, /healthz and /metrics.
@@ -203,6 +216,13 @@ func openObjects(ctx context.Context, cfg Config) (objstore.Store, *fsstore.Stor
 		base = cfg.S3.Endpoint
 	}
 	return s3, nil, base, nil
+}
+
+// objectWriter stores audit reports.
+type objectWriter struct{ objects objstore.Store }
+
+func (o objectWriter) PutStream(ctx context.Context, bucket, key string, body io.ReadSeeker, acl string) error {
+	return o.objects.PutStream(ctx, bucket, key, body, objstore.ACL(acl))
 }
 
 // bucketChecker proves CRL buckets writable on the object store.
@@ -255,9 +275,10 @@ func Run(ctx context.Context, cfg Config) error {
 // Start runs the background work (CRL publication, purging deleted CAs)
 // until ctx ends.
 func (s *Server) Start(ctx context.Context) {
-	s.background.Add(2)
+	s.background.Add(3)
 	go func() { defer s.background.Done(); s.sweep(ctx) }()
 	go func() { defer s.background.Done(); s.crls.Run(ctx) }()
+	go func() { defer s.background.Done(); s.events.Run(ctx) }()
 }
 
 // sweep purges CAs whose restoration window has ended.

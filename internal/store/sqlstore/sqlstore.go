@@ -197,8 +197,8 @@ func (s *Store) CreateCA(ctx context.Context, ca *pca.CA, idem *pca.Idempotency)
 // CreateCertificate implements pca.Store.
 func (s *Store) CreateCertificate(ctx context.Context, c *pca.Certificate, idem *pca.Idempotency) (*pca.Certificate, error) {
 	existing, err := s.insertOnce(ctx, idem, c.Serial, c.IssuedAt, func(tx *sql.Tx) error {
-		_, err := s.exec(ctx, tx, `INSERT INTO certificates (ca_id, serial, der, issued_at, not_before, not_after, crl_partition) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			c.CAID, c.Serial, c.DER, millis(c.IssuedAt), millis(c.NotBefore), millis(c.NotAfter), c.Partition)
+		_, err := s.exec(ctx, tx, `INSERT INTO certificates (ca_id, serial, der, issued_at, not_before, not_after, crl_partition, template_arn) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.CAID, c.Serial, c.DER, millis(c.IssuedAt), millis(c.NotBefore), millis(c.NotAfter), c.Partition, c.TemplateArn)
 		return err
 	})
 	switch {
@@ -214,18 +214,51 @@ func (s *Store) CreateCertificate(ctx context.Context, c *pca.Certificate, idem 
 
 // GetCertificate implements pca.Store.
 func (s *Store) GetCertificate(ctx context.Context, caID, serial string) (*pca.Certificate, error) {
-	c := &pca.Certificate{CAID: caID, Serial: serial}
-	var issued, nb, na, revoked int64
-	err := s.queryRow(ctx, nil, `SELECT der, issued_at, not_before, not_after, revoked_at, revocation_reason, crl_partition FROM certificates WHERE ca_id = ? AND serial = ?`,
-		[]any{caID, serial}, &c.DER, &issued, &nb, &na, &revoked, &c.RevocationReason, &c.Partition)
+	var r certRow
+	err := s.queryRow(ctx, nil, `SELECT `+certColumns+` FROM certificates WHERE ca_id = ? AND serial = ?`, []any{caID, serial}, r.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, pca.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: get certificate: %w", err)
 	}
-	c.IssuedAt, c.NotBefore, c.NotAfter, c.RevokedAt = fromMillis(issued), fromMillis(nb), fromMillis(na), fromMillis(revoked)
-	return c, nil
+	return r.toCertificate(), nil
+}
+
+const certColumns = `ca_id, serial, der, issued_at, not_before, not_after, revoked_at, revocation_reason, crl_partition, template_arn`
+
+type certRow struct {
+	c                       pca.Certificate
+	issued, nb, na, revoked int64
+}
+
+func (r *certRow) dest() []any {
+	return []any{&r.c.CAID, &r.c.Serial, &r.c.DER, &r.issued, &r.nb, &r.na, &r.revoked, &r.c.RevocationReason, &r.c.Partition, &r.c.TemplateArn}
+}
+
+func (r *certRow) toCertificate() *pca.Certificate {
+	c := r.c
+	c.IssuedAt, c.NotBefore, c.NotAfter, c.RevokedAt = fromMillis(r.issued), fromMillis(r.nb), fromMillis(r.na), fromMillis(r.revoked)
+	return &c
+}
+
+// Certificates implements pca.Store, one row at a time.
+func (s *Store) Certificates(ctx context.Context, caID string, yield func(*pca.Certificate) error) error {
+	rows, err := s.query(ctx, nil, `SELECT `+certColumns+` FROM certificates WHERE ca_id = ? ORDER BY issued_at, serial`, caID)
+	if err != nil {
+		return fmt.Errorf("sqlstore: certificates: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r certRow
+		if err := rows.Scan(r.dest()...); err != nil {
+			return err
+		}
+		if err := yield(r.toCertificate()); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // insertOnce runs insert in a transaction, guarded by an idempotency token

@@ -46,6 +46,7 @@ CREATE TABLE certificates (
     revoked_at        BIGINT NOT NULL DEFAULT 0,
     revocation_reason TEXT NOT NULL DEFAULT '',
     crl_partition     TEXT NOT NULL DEFAULT '', -- '' for a COMPLETE CRL
+    template_arn      TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (ca_id, serial)
 );
 CREATE INDEX certificates_revoked ON certificates (ca_id, crl_partition, revoked_at) WHERE revoked_at > 0;
@@ -75,3 +76,15 @@ CREATE TABLE crl_partitions (
     created_at BIGINT NOT NULL,
     PRIMARY KEY (ca_id, id)
 );
+
+CREATE TABLE audit_reports (
+    ca_id      TEXT NOT NULL REFERENCES certificate_authorities (id) ON DELETE CASCADE,
+    id         TEXT NOT NULL,
+    bucket     TEXT NOT NULL,
+    object_key TEXT NOT NULL,
+    format     TEXT NOT NULL,
+    status     TEXT NOT NULL, -- CREATING, SUCCESS or FAILED
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (ca_id, id)
+);
+CREATE INDEX audit_reports_created ON audit_reports (ca_id, created_at);
