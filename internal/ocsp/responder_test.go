@@ -84,6 +84,18 @@ func TestStatuses(t *testing.T) {
 				{"revoked unspecified omits the reason", unspecified, crypto.SHA1, true, xocsp.Revoked, 0, false},
 				{"never issued is unknown", neverIssued, crypto.SHA1, false, xocsp.Unknown, 0, false},
 			}
+			for _, h := range []crypto.Hash{crypto.SHA1, crypto.SHA256} {
+				// CertIDs computed by another implementation match too.
+				t.Run("request from x/crypto/ocsp with "+h.String(), func(t *testing.T) {
+					der, err := xocsp.CreateRequest(good, ca.cert, &xocsp.RequestOptions{Hash: h})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if _, body := e.post(t, der); parseFor(t, body, good, ca).Status != xocsp.Good {
+						t.Fatal("not good")
+					}
+				})
+			}
 			for _, tc := range tests {
 				t.Run(tc.name, func(t *testing.T) {
 					der := encodeRequest(request{certs: []certID{certIDOf(t, tc.leaf, ca, tc.hash)}})

@@ -102,6 +102,11 @@ ca = pca.describe_certificate_authority(CertificateAuthorityArn=arn)["Certificat
 assert ca["Status"] == "ACTIVE" and ca["NotAfter"] > ca["NotBefore"], ca
 got = pca.get_certificate_authority_certificate(CertificateAuthorityArn=arn)
 assert got["Certificate"] == cert["Certificate"] and "CertificateChain" not in got, got
+report = pca.create_certificate_authority_audit_report(
+    CertificateAuthorityArn=arn, S3BucketName="audit-bucket", AuditReportResponseFormat="JSON")
+assert report["S3Key"].endswith(report["AuditReportId"] + ".json"), report
+pca.get_waiter("audit_report_created").wait(
+    CertificateAuthorityArn=arn, AuditReportId=report["AuditReportId"], WaiterConfig={"Delay": 1, "MaxAttempts": 30})
 expect_error("InvalidStateException", pca.delete_certificate_authority, CertificateAuthorityArn=arn)
 pca.update_certificate_authority(CertificateAuthorityArn=arn, Status="DISABLED")
 
