@@ -119,6 +119,7 @@ func (s *Service) issue(ctx context.Context, ca *CA, req IssueRequest) (string, 
 			Template: tmpl, CSR: csr.CertificateRequest, SubjectKeyID: ski, Passthrough: req.Passthrough,
 			Issuer: issuer, SerialNumber: serial, NotBefore: nb, NotAfter: na,
 			CRLDistributionPoints: cdp,
+			OCSPServer:            s.ocspURLs(ca, selfSign),
 		})
 		if err != nil {
 			return "", buildError(err)
@@ -152,6 +153,19 @@ func (s *Service) issue(ctx context.Context, ca *CA, req IssueRequest) (string, 
 		return s.CAArn(ca) + "/certificate/" + got.Serial, nil
 	}
 	return "", errors.New("no unique serial number after 4 attempts")
+}
+
+// ocspURLs is the OCSP responder named in issued certificates: the CA's
+// custom name when set, as AWS does, otherwise openpca's own responder.
+func (s *Service) ocspURLs(ca *CA, selfSign bool) []string {
+	o := ca.Revocation.OCSP
+	switch {
+	case !o.Enabled || selfSign:
+		return nil
+	case o.OcspCustomCname != "":
+		return []string{"http://" + o.OcspCustomCname}
+	}
+	return []string{strings.TrimSuffix(s.OCSPURL, "/")}
 }
 
 // templateArn names a template as AWS's audit reports do.

@@ -25,7 +25,10 @@ type Service struct {
 	// bucket b under key k is fetched from <ObjectBaseURL>/b/k when the CA
 	// names no custom host.
 	ObjectBaseURL string
-	Log           *slog.Logger
+	// OCSPURL is openpca's OCSP responder, named in certificates of CAs with
+	// OCSP enabled and no custom name.
+	OCSPURL string
+	Log     *slog.Logger
 	// Now is the clock; nil means time.Now. Tests inject a fake one.
 	Now func() time.Time
 	// NewID makes CA identifiers; nil means random UUIDs.

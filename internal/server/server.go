@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -131,7 +132,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
-	domain := &pca.Service{Store: store, Keys: keyManager, Buckets: bucketChecker{objects}, Region: cfg.Region, ObjectBaseURL: objectBase, Now: cfg.Now, Log: log,
+	domain := &pca.Service{Store: store, Keys: keyManager, Buckets: bucketChecker{objects}, Region: cfg.Region, ObjectBaseURL: objectBase,
+		OCSPURL: strings.TrimSuffix(cfg.PublicURL, "/") + "/ocsp", Now: cfg.Now, Log: log,
 		RevokedLimit: cfg.RevokedLimit}
 	emitter := events.New(events.Config{Account: cfg.AccountID, Region: cfg.Region, WebhookURL: cfg.EventsWebhook}, log, reg)
 	domain.Events = emitter
