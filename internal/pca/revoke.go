@@ -34,6 +34,13 @@ type BucketChecker interface {
 	CheckWritable(ctx context.Context, bucket, acl string) error
 }
 
+// OCSPCache is told when answers must change: a certificate was revoked, or
+// a CA changed in a way that affects which CAs answer.
+type OCSPCache interface {
+	Revoked(caID, serial string)
+	InvalidateCAs()
+}
+
 // CRLScheduler is told when a CRL needs rebuilding; it must not block.
 type CRLScheduler interface {
 	Schedule(account, caID, partition string)
@@ -75,6 +82,9 @@ func (s *Service) RevokeCertificate(ctx context.Context, caller Caller, arn, ser
 		return Errorf(KindLimitExceeded, "The certificate authority has reached its quota of %d unexpired revoked certificates.", limit)
 	case err != nil:
 		return err
+	}
+	if s.OCSP != nil {
+		s.OCSP.Revoked(ca.ID, hex)
 	}
 	if s.CRLs != nil && ca.Revocation.CRL.Enabled {
 		s.CRLs.Schedule(ca.Account, ca.ID, cert.Partition)

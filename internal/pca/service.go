@@ -45,6 +45,8 @@ type Service struct {
 	TempDir string
 	// Events receives AWS EventBridge-style events; nil drops them.
 	Events EventSink
+	// OCSP is told about revocations and CA changes; nil when no responder runs.
+	OCSP OCSPCache
 	// RevokedLimit caps unexpired revoked certificates per COMPLETE CRL; 0
 	// means DefaultRevokedLimit.
 	RevokedLimit int64
@@ -117,6 +119,9 @@ func (s *Service) update(ctx context.Context, caller Caller, action, arn string,
 	ref, err := s.resolve(caller, action, arn)
 	if err != nil {
 		return nil, err
+	}
+	if s.OCSP != nil {
+		defer s.OCSP.InvalidateCAs() // status, certificate or OCSP setting may have changed
 	}
 	ca, err := s.Store.UpdateCA(ctx, ref.Account, ref.ID, func(ca *CA) error {
 		if ca.purged(s.now()) {

@@ -30,6 +30,7 @@ import (
 	"github.com/openpca/openpca/internal/objstore"
 	"github.com/openpca/openpca/internal/objstore/fsstore"
 	"github.com/openpca/openpca/internal/objstore/s3store"
+	"github.com/openpca/openpca/internal/ocsp"
 	"github.com/openpca/openpca/internal/pca"
 	"github.com/openpca/openpca/internal/sigv4"
 	"github.com/openpca/openpca/internal/store/sqlite"
@@ -80,6 +81,7 @@ type Server struct {
 	files   *fsstore.Store // the embedded object store; nil when S3 is used
 	crls    *crlpub.Publisher
 	events  *events.Emitter
+	ocsp    *ocsp.Responder
 	// background counts the goroutines Start runs; Close waits for them.
 	background sync.WaitGroup
 	handler    http.Handler
@@ -143,6 +145,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
+	responder := ocsp.New(ocspBackend{domain}, ocsp.Config{}, reg, log)
+	domain.OCSP = responder
 	crls := crlpub.New(domain, objects, crlpub.Config{Debounce: cfg.CRLDebounce, RetryMax: cfg.CRLRetryMax, Scan: cfg.crlScan}, reg, log)
 	domain.CRLs = crls
 	if err := errors.Join(domain.ResumeCreation(ctx), domain.ResumeAuditReports(ctx)); err != nil {
@@ -178,6 +182,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	// Both patterns: openssl POSTs to /ocsp, GET requests carry the request in the path.
+	ocspHandler := http.StripPrefix("/ocsp", responder)
+	for _, pattern := range []string{"GET /ocsp/", "POST /ocsp", "POST /ocsp/"} {
+		mux.Handle(pattern, ocspHandler)
+	}
 	if files != nil {
 		// CRLs are public, as they are in an S3 bucket with PUBLIC_READ, at
 		// the URL written into certificates; the API is POST only.
@@ -185,7 +194,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	mux.Handle("/", apiHandler)
 
-	return &Server{cfg: cfg, log: log, store: store, domain: domain, objects: objects, files: files, crls: crls, events: emitter, handler: mux, root: root, Key: key, Registry: reg}, nil
+	return &Server{cfg: cfg, log: log, store: store, domain: domain, objects: objects, files: files, crls: crls, events: emitter, ocsp: responder, handler: mux, root: root, Key: key, Registry: reg}, nil
 }
 
 // Handler serves the API, /healthz and /metrics.
@@ -277,7 +286,8 @@ func Run(ctx context.Context, cfg Config) error {
 // Start runs the background work (CRL publication, purging deleted CAs)
 // until ctx ends.
 func (s *Server) Start(ctx context.Context) {
-	s.background.Add(3)
+	s.background.Add(4)
+	go func() { defer s.background.Done(); s.ocsp.Run(ctx) }()
 	go func() { defer s.background.Done(); s.sweep(ctx) }()
 	go func() { defer s.background.Done(); s.crls.Run(ctx) }()
 	go func() { defer s.background.Done(); s.events.Run(ctx) }()
