@@ -1,0 +1,89 @@
+package server
+
+import (
+	"crypto"
+	"encoding/base64"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/acmpca"
+	"github.com/aws/aws-sdk-go-v2/service/acmpca/types"
+	xocsp "golang.org/x/crypto/ocsp"
+)
+
+// openssl ocsp against the URL in a certificate's AIA: good, then revoked
+// within a second of the 200, with a nonce; GET works too; a made-up serial
+// is never good.
+func TestOCSPWithOpenSSL(t *testing.T) {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skip("openssl is not installed")
+	}
+	e := newTestEnv(t)
+	c := e.rootClient(protocols[0].opt)
+	rc := crlConfig("crl-bucket", "")
+	rc.OcspConfiguration = &types.OcspConfiguration{Enabled: aws.Bool(true)}
+	caArn, root := bootstrapRootWithCRL(t, c, rc)
+	sig := types.SigningAlgorithmSha256withecdsa
+	leaf := issue(t, c, caArn, &acmpca.IssueCertificateInput{Csr: newCSR(t, newKey(t, types.KeyAlgorithmEcPrime256v1), sig, "ocsp.example.test"), SigningAlgorithm: sig})
+	if len(leaf.cert.OCSPServer) != 1 || leaf.cert.OCSPServer[0] != e.srv.cfg.PublicURL+"/ocsp" {
+		t.Fatalf("AIA OCSP %v", leaf.cert.OCSPServer)
+	}
+	responder := leaf.cert.OCSPServer[0]
+	dir := t.TempDir()
+	caFile, leafFile := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "leaf.pem")
+	os.WriteFile(caFile, []byte(root.pem+"\n"), 0o600)
+	os.WriteFile(leafFile, []byte(leaf.pem+"\n"), 0o600)
+	ask := func(args ...string) string {
+		out, err := exec.Command("openssl", append([]string{"ocsp", "-issuer", caFile, "-CAfile", caFile, "-url", responder, "-nonce"}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("openssl ocsp: %v\n%s", err, out)
+		}
+		return string(out)
+	}
+	if out := ask("-cert", leafFile); !strings.Contains(out, ": good") || !strings.Contains(out, "Response verify OK") || strings.Contains(out, "WARNING") {
+		t.Fatalf("before revocation:\n%s", out)
+	}
+	if out := ask("-serial", "0x0123456789abcdef"); strings.Contains(out, ": good") {
+		t.Fatalf("a made-up serial is good:\n%s", out)
+	}
+	if err := revoke(c, caArn, serialOf(leaf.arn), types.RevocationReasonKeyCompromise); err != nil {
+		t.Fatal(err)
+	}
+	revokedAt := time.Now()
+	if out := ask("-cert", leafFile); !strings.Contains(out, ": revoked") || !strings.Contains(out, "keyCompromise") {
+		t.Fatalf("right after revocation:\n%s", out)
+	}
+	t.Logf("openssl saw the revocation %v after the 200", time.Since(revokedAt).Round(time.Millisecond))
+
+	// RFC 5019 GET.
+	req, err := xocsp.CreateRequest(leaf.cert, root.cert, &xocsp.RequestOptions{Hash: crypto.SHA1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(responder + "/" + url.PathEscape(base64.StdEncoding.EncodeToString(req)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	parsed, err := xocsp.ParseResponseForCert(body, leaf.cert, root.cert)
+	if err != nil || parsed.Status != xocsp.Revoked || parsed.RevocationReason != xocsp.KeyCompromise || !strings.Contains(resp.Header.Get("Cache-Control"), "max-age") {
+		t.Fatalf("GET: %v %+v %q", err, parsed, resp.Header.Get("Cache-Control"))
+	}
+
+	// A DISABLED CA keeps answering.
+	if _, err := c.UpdateCertificateAuthority(t.Context(), &acmpca.UpdateCertificateAuthorityInput{CertificateAuthorityArn: &caArn, Status: types.CertificateAuthorityStatusDisabled}); err != nil {
+		t.Fatal(err)
+	}
+	if out := ask("-cert", leafFile); !strings.Contains(out, ": revoked") {
+		t.Fatalf("DISABLED CA:\n%s", out)
+	}
+}
