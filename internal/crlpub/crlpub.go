@@ -5,17 +5,20 @@
 package crlpub
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/big"
+	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -265,24 +268,26 @@ func (p *Publisher) Publish(ctx context.Context, account, caID, partition string
 	if partition != "" {
 		tmpl.IssuingDistributionPoint = p.domain.CRLURL(ca, partition)
 	}
-	var der bytes.Buffer
+	// The CRL is written to a temporary file and mapped back for checking,
+	// so a 50 MB CRL does not sit on the heap.
+	file, err := os.CreateTemp(p.domain.TempDir, "crl-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(file.Name())
+	defer file.Close()
+	out := bufio.NewWriterSize(file, 256<<10)
 	var stats crl.Stats
 	var revision int64
 	// Entries of certificates that expired before the previous CRL have
 	// appeared in one CRL after their expiry and are left out from now on.
 	err = p.store.ReadCRL(ctx, caID, partition, prev.ThisUpdate, func(rev int64, entries func(func(pca.RevokedEntry) error) error) error {
 		revision = rev
-		var serial []byte
-		stats, err = crl.Create(&der, rand.Reader, tmpl, func(yield func(crl.Entry) error) error {
-			return entries(func(e pca.RevokedEntry) error {
-				serial, err = hex.AppendDecode(serial[:0], []byte(evenHex(e.Serial)))
-				if err != nil {
-					return fmt.Errorf("stored serial %q: %w", e.Serial, err)
-				}
-				return yield(crl.Entry{Serial: serial, RevokedAt: e.RevokedAt, Reason: pca.ReasonCodes[e.Reason]})
-			})
-		}, signer, ca.Config.SigningAlgorithm)
-		return err
+		var buf entryBuffer
+		if stats, err = crl.Create(out, rand.Reader, tmpl, buf.replay(entries), signer, ca.Config.SigningAlgorithm); err != nil {
+			return err
+		}
+		return out.Flush()
 	})
 	if err != nil {
 		return fmt.Errorf("build CRL: %w", err)
@@ -295,10 +300,16 @@ func (p *Publisher) Publish(ctx context.Context, account, caID, partition string
 	if stats.Entries > crl.FullCheckLimit {
 		check = crl.Verify // the same in bounded memory, without re-decoding every entry
 	}
-	if err := check(der.Bytes(), issuer, previous); err != nil {
+	der, err := syscall.Mmap(int(file.Fd()), 0, int(stats.Bytes), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		return fmt.Errorf("map CRL: %w", err)
+	}
+	err = check(der, issuer, previous)
+	syscall.Munmap(der)
+	if err != nil {
 		return fmt.Errorf("check CRL: %w", err)
 	}
-	if err := p.objects.Put(ctx, cfg.S3BucketName, pca.CRLKey(ca, partition), der.Bytes(), objstore.ACL(cfg.S3ObjectACL)); err != nil {
+	if err := p.objects.PutStream(ctx, cfg.S3BucketName, pca.CRLKey(ca, partition), file, objstore.ACL(cfg.S3ObjectACL)); err != nil {
 		reason = "Failed to write CRL to S3. Internal failure."
 		if errors.Is(err, objstore.ErrAccessDenied) || errors.Is(err, objstore.ErrNotFound) {
 			reason = "Failed to write CRL to S3. Check your S3 bucket permissions."
@@ -355,4 +366,50 @@ func evenHex(s string) string {
 		return "0" + s
 	}
 	return s
+}
+
+// entryBuffer lets the encoder's two passes read the database once: the
+// first pass reads rows and keeps each entry in about 27 bytes (a million
+// entries in 27 MB), the second replays them.
+type entryBuffer struct {
+	data   []byte
+	filled bool
+}
+
+func (b *entryBuffer) replay(rows func(func(pca.RevokedEntry) error) error) crl.Entries {
+	return func(yield func(crl.Entry) error) error {
+		if b.filled {
+			return b.each(yield)
+		}
+		var serial []byte
+		err := rows(func(e pca.RevokedEntry) error {
+			var err error
+			if serial, err = hex.AppendDecode(serial[:0], []byte(evenHex(e.Serial))); err != nil {
+				return fmt.Errorf("stored serial %q: %w", e.Serial, err)
+			}
+			if len(serial) > 255 {
+				return fmt.Errorf("stored serial %q is too long", e.Serial)
+			}
+			reason := pca.ReasonCodes[e.Reason]
+			b.data = append(b.data, byte(len(serial)))
+			b.data = append(b.data, serial...)
+			b.data = binary.BigEndian.AppendUint64(b.data, uint64(e.RevokedAt.Unix()))
+			b.data = append(b.data, byte(reason))
+			return yield(crl.Entry{Serial: serial, RevokedAt: e.RevokedAt, Reason: reason})
+		})
+		b.filled = err == nil
+		return err
+	}
+}
+
+func (b *entryBuffer) each(yield func(crl.Entry) error) error {
+	for d := b.data; len(d) > 0; {
+		n := int(d[0])
+		e := crl.Entry{Serial: d[1 : 1+n], RevokedAt: time.Unix(int64(binary.BigEndian.Uint64(d[1+n:])), 0).UTC(), Reason: int(d[9+n])}
+		if err := yield(e); err != nil {
+			return err
+		}
+		d = d[10+n:]
+	}
+	return nil
 }
