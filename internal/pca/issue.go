@@ -262,7 +262,12 @@ func ownRootCertificate(cert *x509.Certificate, ca *CA) bool {
 	if ca.Type != TypeRoot || !bytes.Equal(cert.RawIssuer, cert.RawSubject) {
 		return false
 	}
-	csr, err := parseCSR([]byte(ca.CSR))
+	// The CA's own CSR was checked when it was made: parse it, skip its signature.
+	block, _ := pem.Decode([]byte(ca.CSR))
+	if block == nil {
+		return false
+	}
+	csr, err := x509.ParseCertificateRequest(block.Bytes)
 	return err == nil && bytes.Equal(csr.RawSubjectPublicKeyInfo, cert.RawSubjectPublicKeyInfo)
 }
 
