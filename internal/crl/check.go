@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
-	"strings"
 	"sync"
 
 	zx509 "github.com/zmap/zcrypto/x509"
@@ -16,6 +15,7 @@ import (
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
+	"github.com/openpca/openpca/internal/lintreport"
 	"github.com/openpca/openpca/internal/x509util"
 )
 
@@ -23,33 +23,11 @@ import (
 // is not greater than the previous one.
 var ErrNumberNotIncreasing = errors.New("crl: the CRL number is not greater than the previous CRL's")
 
-// LintFinding is one lint that failed in Check.
-type LintFinding struct {
-	// Lint is the zlint lint name (for example "e_crl_has_next_update"),
-	// or "zcrypto" when zcrypto could not parse the CRL.
-	Lint string
-	// Status is "error" or "fatal".
-	Status string
-	// Details is the lint's explanation, possibly empty.
-	Details string
-}
-
-// LintError lists every lint that finished with status Error or Fatal.
-type LintError struct {
-	Findings []LintFinding
-}
-
-func (e *LintError) Error() string {
-	parts := make([]string, 0, len(e.Findings))
-	for _, f := range e.Findings {
-		s := f.Lint + " (" + f.Status
-		if f.Details != "" {
-			s += ": " + f.Details
-		}
-		parts = append(parts, s+")")
-	}
-	return "crl: lint: " + strings.Join(parts, "; ")
-}
+// LintFinding and LintError report failed lints (see package lintreport).
+type (
+	LintFinding = lintreport.Finding
+	LintError   = lintreport.Error
+)
 
 // lintNames selects the zlint CRL lints that apply to a private CA
 // publishing what AWS Private CA publishes: every RFC 5280 and community
@@ -174,28 +152,14 @@ func checkSignature(rl *x509.RevocationList, issuer *x509.Certificate) error {
 func lintCRL(der []byte) error {
 	zrl, err := zx509.ParseRevocationList(der)
 	if err != nil {
-		return &LintError{Findings: []LintFinding{{Lint: "zcrypto", Status: "fatal", Details: err.Error()}}}
+		return &LintError{What: "CRL", Findings: []LintFinding{{Lint: "zcrypto", Status: "fatal", Details: err.Error()}}}
 	}
 	reg, err := lintRegistry()
 	if err != nil {
 		return fmt.Errorf("crl: building the lint registry: %w", err)
 	}
-	rs := zlint.LintRevocationListEx(zrl, reg)
-	var findings []LintFinding
-	for _, name := range reg.Names() {
-		r := rs.Results[name]
-		if r == nil {
-			continue
-		}
-		switch r.Status {
-		case lint.Error:
-			findings = append(findings, LintFinding{Lint: name, Status: "error", Details: r.Details})
-		case lint.Fatal:
-			findings = append(findings, LintFinding{Lint: name, Status: "fatal", Details: r.Details})
-		}
-	}
-	if len(findings) > 0 {
-		return &LintError{Findings: findings}
+	if findings := lintreport.Failures(reg, zlint.LintRevocationListEx(zrl, reg)); len(findings) > 0 {
+		return &LintError{What: "CRL", Findings: findings}
 	}
 	return nil
 }

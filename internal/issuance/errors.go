@@ -2,7 +2,8 @@ package issuance
 
 import (
 	"fmt"
-	"strings"
+
+	"github.com/openpca/openpca/internal/lintreport"
 )
 
 // ArgError reports a request the API must reject as invalid arguments
@@ -36,34 +37,11 @@ type ValidityError struct {
 
 func (e *ValidityError) Error() string { return "issuance: " + e.Msg }
 
-// LintFinding is one failed check reported by Lint.
-type LintFinding struct {
-	// Lint is the zlint lint name (for example "e_ext_duplicate_extension"),
-	// one of the ML-DSA checks Lint adds ("e_mldsa_..."), or the name of
-	// the parser ("crypto/x509", "zcrypto") that rejected the certificate.
-	Lint string
-	// Status is "error" or "fatal".
-	Status string
-	// Details is the lint's explanation, possibly empty.
-	Details string
-}
-
-// LintError lists every lint that finished with status Error or Fatal.
-type LintError struct {
-	Findings []LintFinding
-}
-
-func (e *LintError) Error() string {
-	parts := make([]string, 0, len(e.Findings))
-	for _, f := range e.Findings {
-		s := f.Lint + " (" + f.Status
-		if f.Details != "" {
-			s += ": " + f.Details
-		}
-		parts = append(parts, s+")")
-	}
-	return fmt.Sprintf("issuance: certificate failed %d lint(s): %s", len(e.Findings), strings.Join(parts, "; "))
-}
+// LintFinding and LintError report failed lints (see package lintreport).
+type (
+	LintFinding = lintreport.Finding
+	LintError   = lintreport.Error
+)
 
 func argErrorf(format string, args ...any) error {
 	return &ArgError{Msg: fmt.Sprintf(format, args...)}

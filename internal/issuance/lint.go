@@ -10,6 +10,8 @@ import (
 	zx509 "github.com/zmap/zcrypto/x509"
 	"github.com/zmap/zlint/v3"
 	"github.com/zmap/zlint/v3/lint"
+
+	"github.com/openpca/openpca/internal/lintreport"
 )
 
 // lintFilter selects the zlint lints that apply to a private CA issuing what
@@ -77,28 +79,16 @@ func Lint(der []byte) error {
 	zc, err := zx509.ParseCertificate(der)
 	if err != nil {
 		findings = append(findings, LintFinding{Lint: "zcrypto", Status: "fatal", Details: err.Error()})
-		return &LintError{Findings: findings}
+		return &LintError{What: "certificate", Findings: findings}
 	}
 	reg, err := lintRegistry()
 	if err != nil {
 		return fmt.Errorf("issuance: building the lint registry: %w", err)
 	}
-	rs := zlint.LintCertificateEx(zc, reg)
-	for _, name := range reg.Names() {
-		r := rs.Results[name]
-		if r == nil {
-			continue
-		}
-		switch r.Status {
-		case lint.Error:
-			findings = append(findings, LintFinding{Lint: name, Status: "error", Details: r.Details})
-		case lint.Fatal:
-			findings = append(findings, LintFinding{Lint: name, Status: "fatal", Details: r.Details})
-		}
-	}
+	findings = append(findings, lintreport.Failures(reg, zlint.LintCertificateEx(zc, reg))...)
 	findings = append(findings, lintMLDSA(der)...)
 	if len(findings) > 0 {
-		return &LintError{Findings: findings}
+		return &LintError{What: "certificate", Findings: findings}
 	}
 	return nil
 }
