@@ -47,6 +47,7 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 		Name:              "sqlite",
 		Rebind:            func(q string) string { return q },
 		Migrations:        sub,
+		Exclusive:         true, // the file belongs to this process
 		IsUniqueViolation: isUniqueViolation,
 	})
 	if err != nil {

@@ -31,6 +31,9 @@ type Dialect struct {
 	// Snapshot is the isolation level that gives a read transaction one
 	// consistent view (SQLite's default already does in WAL mode).
 	Snapshot sql.IsolationLevel
+	// Exclusive says this process is the database's only writer (an
+	// embedded file), so CA rows may be cached between reads.
+	Exclusive bool
 	// IsUniqueViolation reports whether err is a primary-key or unique clash.
 	IsUniqueViolation func(error) bool
 }
@@ -42,6 +45,8 @@ type Store struct {
 	// stmts caches prepared statements by query text: parsing SQL costs
 	// more than running these small queries.
 	stmts sync.Map
+	// cas caches CA rows when the dialect is Exclusive (see cache.go).
+	cas caCache
 	// writes feeds the group-commit writer (writer.go); quit asks it to
 	// stop and stopped closes when it has.
 	writes  chan writeReq
@@ -303,10 +308,31 @@ func (s *Store) insertOnce(ctx context.Context, idem *pca.Idempotency, result st
 
 // GetCA implements pca.Store.
 func (s *Store) GetCA(ctx context.Context, account, id string) (*pca.CA, error) {
-	return s.getCA(ctx, nil, account, id, "")
+	if !s.d.Exclusive {
+		return s.getCA(ctx, nil, account, id, "")
+	}
+	key := account + "/" + id
+	if r, ok := s.cas.get(key); ok {
+		return r.toCA()
+	}
+	gen := s.cas.generation()
+	r, err := s.getRow(ctx, nil, account, id, "")
+	if err != nil {
+		return nil, err
+	}
+	s.cas.put(key, r, gen)
+	return r.toCA()
 }
 
 func (s *Store) getCA(ctx context.Context, tx *sql.Tx, account, id, lock string) (*pca.CA, error) {
+	r, err := s.getRow(ctx, tx, account, id, lock)
+	if err != nil {
+		return nil, err
+	}
+	return r.toCA()
+}
+
+func (s *Store) getRow(ctx context.Context, tx *sql.Tx, account, id, lock string) (*caRow, error) {
 	var r caRow
 	err := s.queryRow(ctx, tx, `SELECT `+caColumns+` FROM certificate_authorities WHERE account = ? AND id = ?`+lock, []any{account, id}, r.dest()...)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -315,7 +341,7 @@ func (s *Store) getCA(ctx context.Context, tx *sql.Tx, account, id, lock string)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: get CA: %w", err)
 	}
-	return r.toCA()
+	return &r, nil
 }
 
 // CAsInStatus implements pca.Store.
@@ -381,22 +407,34 @@ func (s *Store) UpdateCA(ctx context.Context, account, id string, mutate func(*p
 		out = ca
 		return nil
 	})
+	s.cas.invalidate(account + "/" + id)
 	return out, err
 }
 
 // PurgeCA implements pca.Store.
 func (s *Store) PurgeCA(ctx context.Context, account, id string) error {
-	_, err := s.exec(ctx, nil, `DELETE FROM certificate_authorities WHERE account = ? AND id = ?`, account, id)
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		_, err := s.exec(ctx, tx, `DELETE FROM certificate_authorities WHERE account = ? AND id = ?`, account, id)
+		return err
+	})
+	s.cas.invalidate(account + "/" + id)
 	return err
 }
 
 // PurgeDeletedBefore implements pca.Store.
 func (s *Store) PurgeDeletedBefore(ctx context.Context, t time.Time) (int, error) {
-	res, err := s.exec(ctx, nil, `DELETE FROM certificate_authorities WHERE status = 'DELETED' AND restorable_until > 0 AND restorable_until <= ?`, millis(t))
-	if err != nil {
-		return 0, err
+	var n int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := s.exec(ctx, tx, `DELETE FROM certificate_authorities WHERE status = 'DELETED' AND restorable_until > 0 AND restorable_until <= ?`, millis(t))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if n > 0 {
+		s.cas.invalidate("")
 	}
-	n, err := res.RowsAffected()
 	return int(n), err
 }
 

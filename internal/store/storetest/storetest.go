@@ -193,6 +193,7 @@ func testList(t *testing.T, s pca.Store) {
 
 func testUpdate(t *testing.T, s pca.Store) {
 	ca := mustCreate(t, s, newCA("111111111111", base))
+	s.GetCA(context.Background(), ca.Account, ca.ID) // a cached read must not outlive the update
 	later := base.Add(time.Hour)
 	got, err := s.UpdateCA(context.Background(), ca.Account, ca.ID, func(c *pca.CA) error {
 		c.Status, c.StatusBeforeDeletion, c.RestorableUntil, c.LastStateChangeAt = pca.StatusDeleted, pca.StatusDisabled, later, later
@@ -319,6 +320,7 @@ func testConcurrentIdempotent(t *testing.T, s pca.Store) {
 
 func testPurge(t *testing.T, s pca.Store) {
 	ca := mustCreate(t, s, newCA("111111111111", base))
+	s.GetCA(context.Background(), ca.Account, ca.ID)
 	if err := s.PurgeCA(context.Background(), ca.Account, ca.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -335,6 +337,7 @@ func testPurgeDeleted(t *testing.T, s pca.Store) {
 		return mustCreate(t, s, ca).ID
 	}
 	gone := mk(pca.StatusDeleted, base.Add(time.Hour))
+	s.GetCA(ctx, "111111111111", gone)
 	kept := mk(pca.StatusDeleted, base.Add(3*time.Hour))
 	active := mk(pca.StatusActive, time.Time{})
 	n, err := s.PurgeDeletedBefore(ctx, base.Add(2*time.Hour))

@@ -1,0 +1,52 @@
+package sqlstore
+
+import "sync"
+
+// caCache keeps CA rows between reads for a store that is its database's
+// only writer. Rows are immutable values; callers get freshly decoded CAs.
+//
+// A read may race with a write: it loads the row, the write commits and
+// invalidates, then the read would cache the old row. The generation makes
+// the read's put a no-op if any invalidation happened since it began.
+type caCache struct {
+	mu   sync.Mutex
+	gen  uint64
+	rows map[string]*caRow
+}
+
+func (c *caCache) get(key string) (*caRow, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.rows[key]
+	return r, ok
+}
+
+func (c *caCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+func (c *caCache) put(key string, r *caRow, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
+	if c.rows == nil {
+		c.rows = map[string]*caRow{}
+	}
+	c.rows[key] = r
+}
+
+// invalidate drops key, or everything when key is "", after a write committed.
+func (c *caCache) invalidate(key string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	if key == "" {
+		c.rows = nil
+		return
+	}
+	delete(c.rows, key)
+}
