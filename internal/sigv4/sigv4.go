@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,6 +31,19 @@ type Verifier struct {
 	Lookup  Lookup           // required
 	Now     func() time.Time // nil = time.Now
 	MaxSkew time.Duration    // 0 = 15 minutes
+
+	// signers holds one SDK signer per secret. The SDK caches derived
+	// signing keys by access key id and day; keying signers by the secret
+	// keeps that cache from honouring a rotated-out secret.
+	signers sync.Map
+}
+
+func (v *Verifier) signer(secret string) *v4.Signer {
+	if s, ok := v.signers.Load(secret); ok {
+		return s.(*v4.Signer)
+	}
+	s, _ := v.signers.LoadOrStore(secret, v4.NewSigner())
+	return s.(*v4.Signer)
 }
 
 const (
@@ -181,7 +195,7 @@ func (v *Verifier) expected(r *http.Request, a Authorization, secret, payloadHas
 	// key and day, not by secret, so a shared one would keep accepting a
 	// rotated-out secret until midnight.
 	creds := aws.Credentials{AccessKeyID: a.AccessKeyID, SecretAccessKey: secret}
-	if err := v4.NewSigner().SignHTTP(r.Context(), creds, req, payloadHash, v.Service, v.Region, signedAt); err != nil {
+	if err := v.signer(secret).SignHTTP(r.Context(), creds, req, payloadHash, v.Service, v.Region, signedAt); err != nil {
 		return Authorization{}, err
 	}
 	return ParseAuthorization(req.Header.Get("Authorization"))

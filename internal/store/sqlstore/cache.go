@@ -1,9 +1,15 @@
 package sqlstore
 
-import "sync"
+import (
+	"sync"
 
-// caCache keeps CA rows between reads for a store that is its database's
-// only writer. Rows are immutable values; callers get freshly decoded CAs.
+	"github.com/openpca/openpca/internal/pca"
+)
+
+// caCache keeps decoded CAs between reads for a store that is its
+// database's only writer. GetCA hands out shallow copies: the domain changes
+// CAs only inside UpdateCA, on a fresh read, so nested values stay shared
+// and unchanged.
 //
 // A read may race with a write: it loads the row, the write commits and
 // invalidates, then the read would cache the old row. The generation makes
@@ -11,10 +17,10 @@ import "sync"
 type caCache struct {
 	mu   sync.Mutex
 	gen  uint64
-	rows map[string]*caRow
+	rows map[string]*pca.CA
 }
 
-func (c *caCache) get(key string) (*caRow, bool) {
+func (c *caCache) get(key string) (*pca.CA, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	r, ok := c.rows[key]
@@ -27,14 +33,14 @@ func (c *caCache) generation() uint64 {
 	return c.gen
 }
 
-func (c *caCache) put(key string, r *caRow, gen uint64) {
+func (c *caCache) put(key string, r *pca.CA, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if gen != c.gen {
 		return
 	}
 	if c.rows == nil {
-		c.rows = map[string]*caRow{}
+		c.rows = map[string]*pca.CA{}
 	}
 	c.rows[key] = r
 }

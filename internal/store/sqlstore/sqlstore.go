@@ -312,16 +312,18 @@ func (s *Store) GetCA(ctx context.Context, account, id string) (*pca.CA, error) 
 		return s.getCA(ctx, nil, account, id, "")
 	}
 	key := account + "/" + id
-	if r, ok := s.cas.get(key); ok {
-		return r.toCA()
+	if ca, ok := s.cas.get(key); ok {
+		c := *ca
+		return &c, nil
 	}
 	gen := s.cas.generation()
-	r, err := s.getRow(ctx, nil, account, id, "")
+	ca, err := s.getCA(ctx, nil, account, id, "")
 	if err != nil {
 		return nil, err
 	}
-	s.cas.put(key, r, gen)
-	return r.toCA()
+	s.cas.put(key, ca, gen)
+	c := *ca
+	return &c, nil
 }
 
 func (s *Store) getCA(ctx context.Context, tx *sql.Tx, account, id, lock string) (*pca.CA, error) {
