@@ -253,3 +253,59 @@ func TestCRLRegenerationAndExpiry(t *testing.T) {
 		return third.Number.Cmp(second.Number) > 0 && len(third.RevokedCertificateEntries) == 0
 	})
 }
+
+// The CDP of issued certificates follows the CA's configuration at issuance:
+// custom name, custom path, omitted, or absent when CRLs are off; earlier
+// certificates keep their URLs.
+func TestCDPForms(t *testing.T) {
+	e := newTestEnv(t)
+	c := e.rootClient(protocols[1].opt)
+	ctx := context.Background()
+	sig := types.SigningAlgorithmSha256withecdsa
+	caArn, _ := bootstrapRootWithCRL(t, c, crlConfig("crl-bucket", ""))
+	id := caArn[strings.LastIndex(caArn, "/")+1:]
+	csr := newCSR(t, newKey(t, types.KeyAlgorithmEcPrime256v1), sig, "cdp")
+	leafCDP := func() []string {
+		return issue(t, c, caArn, &acmpca.IssueCertificateInput{Csr: csr, SigningAlgorithm: sig}).cert.CRLDistributionPoints
+	}
+	first := leafCDP()
+	update := func(crl *types.CrlConfiguration) {
+		t.Helper()
+		if _, err := c.UpdateCertificateAuthority(ctx, &acmpca.UpdateCertificateAuthorityInput{CertificateAuthorityArn: &caArn,
+			RevocationConfiguration: &types.RevocationConfiguration{CrlConfiguration: crl}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := &types.CrlConfiguration{Enabled: aws.Bool(true), ExpirationInDays: aws.Int32(7), S3BucketName: aws.String("crl-bucket")}
+
+	withCname := *base
+	withCname.CustomCname = aws.String("crl.example.test")
+	update(&withCname)
+	if got := leafCDP(); len(got) != 1 || got[0] != "http://crl.example.test/crl/"+id+".crl" {
+		t.Fatalf("CustomCname CDP %v", got)
+	}
+	withPath := *base
+	withPath.CustomPath = aws.String("pki/crls")
+	update(&withPath)
+	if got := leafCDP(); len(got) != 1 || got[0] != e.srv.cfg.PublicURL+"/crl-bucket/pki/crls/"+id+".crl" {
+		t.Fatalf("CustomPath CDP %v", got)
+	}
+	// The CRL is published under the custom path once a certificate refers to it.
+	waitFor(t, 30*time.Second, func() bool {
+		_, err := e.srv.objects.Get(ctx, "crl-bucket", "pki/crls/"+id+".crl")
+		return err == nil
+	})
+	omitted := *base
+	omitted.CrlDistributionPointExtensionConfiguration = &types.CrlDistributionPointExtensionConfiguration{OmitExtension: aws.Bool(true)}
+	update(&omitted)
+	if got := leafCDP(); len(got) != 0 {
+		t.Fatalf("OmitExtension still wrote %v", got)
+	}
+	update(&types.CrlConfiguration{Enabled: aws.Bool(false)})
+	if got := leafCDP(); len(got) != 0 {
+		t.Fatalf("CRLs disabled but CDP %v", got)
+	}
+	if len(first) != 1 || first[0] != e.srv.cfg.PublicURL+"/crl-bucket/crl/"+id+".crl" {
+		t.Fatalf("the first certificate's CDP %v", first)
+	}
+}
