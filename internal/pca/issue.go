@@ -283,7 +283,11 @@ func parseCSR(in []byte) (*x509util.CertificateRequest, error) {
 	return csr, nil
 }
 
+// buildError maps the issuance package's typed errors to domain kinds.
 func buildError(err error) error {
+	if err == nil {
+		return nil
+	}
 	msg := strings.TrimPrefix(err.Error(), "issuance: ")
 	var arg *issuance.ArgError
 	var pathLen *issuance.PathLenError

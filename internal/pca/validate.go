@@ -37,16 +37,10 @@ func checkAlgorithms(keyAlg, signing string) error {
 // checkName applies the rules the model states in prose: a subject needs at
 // least one attribute, and custom attributes replace the standard ones.
 func checkName(n Name, field string) error {
-	standard := n.Country + n.Organization + n.OrganizationalUnit + n.DistinguishedNameQualifier + n.State +
-		n.CommonName + n.SerialNumber + n.Locality + n.Title + n.Surname + n.GivenName + n.Initials +
-		n.Pseudonym + n.GenerationQualifier
-	switch {
-	case standard != "" && len(n.CustomAttributes) > 0:
-		return Errorf(KindInvalidArgs, "%s: CustomAttributes cannot be combined with standard attributes.", field)
-	case standard == "" && len(n.CustomAttributes) == 0:
+	if n.IsEmpty() {
 		return Errorf(KindInvalidArgs, "%s must contain at least one attribute.", field)
 	}
-	return nil
+	return buildError(n.Validate())
 }
 
 func checkCsrExtensions(ext *CsrExtensions) error {
@@ -57,27 +51,9 @@ func checkCsrExtensions(ext *CsrExtensions) error {
 		if (ad.MethodType == "") == (ad.MethodOID == "") {
 			return Errorf(KindInvalidArgs, "An AccessMethod must set exactly one of CustomObjectIdentifier and AccessMethodType.")
 		}
-		if err := CheckGeneralName(ad.Location); err != nil {
+		if err := buildError(ad.Location.Validate()); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// CheckGeneralName requires exactly one choice, as the model documents.
-func CheckGeneralName(g GeneralName) error {
-	set := 0
-	for _, ok := range []bool{g.OtherName != nil, g.RFC822Name != "", g.DNSName != "", g.DirectoryName != nil,
-		g.EdiPartyName != nil, g.UniformResourceIdentifier != "", g.IPAddress != "", g.RegisteredID != ""} {
-		if ok {
-			set++
-		}
-	}
-	if set != 1 {
-		return Errorf(KindInvalidArgs, "A GeneralName must have exactly one name type set; %d were set.", set)
-	}
-	if g.DirectoryName != nil {
-		return checkName(*g.DirectoryName, "DirectoryName")
 	}
 	return nil
 }

@@ -229,7 +229,7 @@ func TestCreateValidation(t *testing.T) {
 			{"CustomAndStandardAttributes", &acmpca.CreateCertificateAuthorityInput{CertificateAuthorityConfiguration: &types.CertificateAuthorityConfiguration{
 				KeyAlgorithm: types.KeyAlgorithmRsa2048, SigningAlgorithm: types.SigningAlgorithmSha256withrsa, Subject: &types.ASN1Subject{CommonName: aws.String("x"),
 					CustomAttributes: []types.CustomAttribute{{ObjectIdentifier: aws.String("2.5.4.3"), Value: aws.String("y")}}}}},
-				"InvalidArgsException", "CustomAttributes"},
+				"InvalidArgsException", "custom attributes cannot be used in combination with standard attributes"},
 			{"TwoGeneralNameChoices", &acmpca.CreateCertificateAuthorityInput{CertificateAuthorityConfiguration: &types.CertificateAuthorityConfiguration{
 				KeyAlgorithm: types.KeyAlgorithmRsa2048, SigningAlgorithm: types.SigningAlgorithmSha256withrsa, Subject: &types.ASN1Subject{CommonName: aws.String("x")},
 				CsrExtensions: &types.CsrExtensions{SubjectInformationAccess: []types.AccessDescription{{
