@@ -60,7 +60,11 @@ type Publisher struct {
 	spacing map[key]time.Time
 	// failures counts consecutive failed publications, for the backoff.
 	failures map[key]int
-	wake     chan struct{}
+	// publishing serialises Publish; caches and cacheBytes belong to it.
+	publishing sync.Mutex
+	caches     map[key]*entryCache
+	cacheBytes int
+	wake       chan struct{}
 }
 
 type key struct{ account, caID, partition string }
@@ -91,7 +95,7 @@ func New(domain *pca.Service, objects objstore.Store, cfg Config, reg prometheus
 	}
 	return &Publisher{
 		domain: domain, store: domain.Store, keys: domain.Keys, objects: objects, cfg: cfg, log: log, now: now,
-		m: newMetrics(reg), pending: map[key]*job{}, spacing: map[key]time.Time{}, failures: map[key]int{}, wake: make(chan struct{}, 1),
+		m: newMetrics(reg), pending: map[key]*job{}, spacing: map[key]time.Time{}, failures: map[key]int{}, caches: map[key]*entryCache{}, wake: make(chan struct{}, 1),
 	}
 }
 
@@ -224,14 +228,18 @@ func (p *Publisher) scan(ctx context.Context) {
 
 // Publish builds, checks and uploads one CRL now.
 func (p *Publisher) Publish(ctx context.Context, account, caID, partition string) (err error) {
+	p.publishing.Lock()
+	defer p.publishing.Unlock()
 	ca, err := p.store.GetCA(ctx, account, caID)
 	if errors.Is(err, pca.ErrNotFound) {
+		p.dropCache(key{account, caID, partition})
 		return nil // deleted: nothing to publish
 	}
 	if err != nil {
 		return err
 	}
 	if st := ca.Reported(p.now()); !ca.Revocation.CRL.Enabled || (st != pca.StatusActive && st != pca.StatusDisabled) {
+		p.dropCache(key{account, caID, partition})
 		return nil // AWS generates CRLs only for ACTIVE and DISABLED CAs with CRLs on
 	}
 	cfg := ca.Revocation.CRL
@@ -278,17 +286,16 @@ func (p *Publisher) Publish(ctx context.Context, account, caID, partition string
 	defer file.Close()
 	out := bufio.NewWriterSize(file, 256<<10)
 	var stats crl.Stats
-	var revision int64
 	// Entries of certificates that expired before the previous CRL have
 	// appeared in one CRL after their expiry and are left out from now on.
-	err = p.store.ReadCRL(ctx, caID, partition, prev.ThisUpdate, func(rev int64, entries func(func(pca.RevokedEntry) error) error) error {
-		revision = rev
-		var buf entryBuffer
-		if stats, err = crl.Create(out, rand.Reader, tmpl, buf.replay(entries), signer, ca.Config.SigningAlgorithm); err != nil {
-			return err
-		}
-		return out.Flush()
-	})
+	cache, err := p.readEntries(ctx, key{account, caID, partition}, prev.ThisUpdate)
+	if err != nil {
+		return fmt.Errorf("read revocations: %w", err)
+	}
+	stats, err = crl.Create(out, rand.Reader, tmpl, cache.each, signer, ca.Config.SigningAlgorithm)
+	if err == nil {
+		err = out.Flush()
+	}
 	if err != nil {
 		return fmt.Errorf("build CRL: %w", err)
 	}
@@ -320,7 +327,7 @@ func (p *Publisher) Publish(ctx context.Context, account, caID, partition string
 	published := p.now()
 	if err := p.store.SaveCRLPublished(ctx, pca.CRLState{CAID: caID, Partition: partition, Number: number,
 		ThisUpdate: tmpl.ThisUpdate, NextUpdate: tmpl.NextUpdate, PublishedAt: published,
-		SizeBytes: stats.Bytes, Entries: stats.Entries}, revision); err != nil {
+		SizeBytes: stats.Bytes, Entries: stats.Entries}, cache.revision); err != nil {
 		return err
 	}
 	p.m.generated.WithLabelValues(caID).Inc()
@@ -368,48 +375,91 @@ func evenHex(s string) string {
 	return s
 }
 
-// entryBuffer lets the encoder's two passes read the database once: the
-// first pass reads rows and keeps each entry in about 27 bytes (a million
-// entries in 27 MB), the second replays them.
-type entryBuffer struct {
-	data   []byte
-	filled bool
+// maxCacheBytes bounds the revoked entries a publisher keeps between
+// builds, all CRLs together: about ten million entries.
+const maxCacheBytes = 384 << 20
+
+// readEntries brings a CRL's entry cache up to date with the store, reading
+// only the revocations since the revision it holds (all of them the first
+// time), so rebuilding a large CRL does not re-read a million rows.
+func (p *Publisher) readEntries(ctx context.Context, k key, cutoff time.Time) (*entryCache, error) {
+	c := p.caches[k]
+	p.dropCache(k) // re-added below once up to date
+	if c == nil {
+		c = &entryCache{revision: -1}
+	}
+	err := p.store.ReadCRL(ctx, k.caID, k.partition, c.revision, func(revision int64, rows func(func(pca.RevokedEntry) error) error) error {
+		if err := rows(c.add); err != nil {
+			return err
+		}
+		c.revision = revision
+		return nil
+	})
+	if err != nil {
+		return nil, err // partly read: start over next time
+	}
+	c.compact(cutoff)
+	if p.cacheBytes+len(c.data) <= maxCacheBytes {
+		// Kept for the next build; over budget, this CRL is read whole next time.
+		p.caches[k] = c
+		p.cacheBytes += len(c.data)
+	}
+	return c, nil
 }
 
-func (b *entryBuffer) replay(rows func(func(pca.RevokedEntry) error) error) crl.Entries {
-	return func(yield func(crl.Entry) error) error {
-		if b.filled {
-			return b.each(yield)
-		}
-		var serial []byte
-		err := rows(func(e pca.RevokedEntry) error {
-			var err error
-			if serial, err = hex.AppendDecode(serial[:0], []byte(evenHex(e.Serial))); err != nil {
-				return fmt.Errorf("stored serial %q: %w", e.Serial, err)
-			}
-			if len(serial) > 255 {
-				return fmt.Errorf("stored serial %q is too long", e.Serial)
-			}
-			reason := pca.ReasonCodes[e.Reason]
-			b.data = append(b.data, byte(len(serial)))
-			b.data = append(b.data, serial...)
-			b.data = binary.BigEndian.AppendUint64(b.data, uint64(e.RevokedAt.Unix()))
-			b.data = append(b.data, byte(reason))
-			return yield(crl.Entry{Serial: serial, RevokedAt: e.RevokedAt, Reason: reason})
-		})
-		b.filled = err == nil
-		return err
+func (p *Publisher) dropCache(k key) {
+	if c := p.caches[k]; c != nil {
+		p.cacheBytes -= len(c.data)
+		delete(p.caches, k)
 	}
 }
 
-func (b *entryBuffer) each(yield func(crl.Entry) error) error {
-	for d := b.data; len(d) > 0; {
+// entryCache holds a CRL's revoked entries, 35 bytes each:
+// length, serial, revokedAt, notAfter (Unix seconds) and reason.
+type entryCache struct {
+	revision int64
+	data     []byte
+}
+
+func (c *entryCache) add(e pca.RevokedEntry) error {
+	start := len(c.data)
+	c.data = append(c.data, 0)
+	serial, err := hex.AppendDecode(c.data, []byte(evenHex(e.Serial)))
+	if err != nil || len(serial)-start-1 > 255 {
+		c.data = c.data[:start]
+		return fmt.Errorf("stored serial %q is not a serial number", e.Serial)
+	}
+	c.data = serial
+	c.data[start] = byte(len(c.data) - start - 1)
+	c.data = binary.BigEndian.AppendUint64(c.data, uint64(e.RevokedAt.Unix()))
+	c.data = binary.BigEndian.AppendUint64(c.data, uint64(e.NotAfter.Unix()))
+	c.data = append(c.data, byte(pca.ReasonCodes[e.Reason]))
+	return nil
+}
+
+// compact drops entries that expired by cutoff: cutoffs only grow, so they
+// will never be listed again.
+func (c *entryCache) compact(cutoff time.Time) {
+	keep := c.data[:0]
+	for d := c.data; len(d) > 0; {
+		size := int(d[0]) + 18
+		if notAfter := int64(binary.BigEndian.Uint64(d[size-9:])); notAfter > cutoff.Unix() {
+			keep = append(keep, d[:size]...)
+		}
+		d = d[size:]
+	}
+	c.data = keep
+}
+
+// each yields the entries, as crl.Entries (it can run any number of times).
+func (c *entryCache) each(yield func(crl.Entry) error) error {
+	for d := c.data; len(d) > 0; {
 		n := int(d[0])
-		e := crl.Entry{Serial: d[1 : 1+n], RevokedAt: time.Unix(int64(binary.BigEndian.Uint64(d[1+n:])), 0).UTC(), Reason: int(d[9+n])}
+		e := crl.Entry{Serial: d[1 : 1+n], RevokedAt: time.Unix(int64(binary.BigEndian.Uint64(d[1+n:])), 0).UTC(), Reason: int(d[17+n])}
 		if err := yield(e); err != nil {
 			return err
 		}
-		d = d[10+n:]
+		d = d[18+n:]
 	}
 	return nil
 }

@@ -199,5 +199,6 @@ type CRLState struct {
 type RevokedEntry struct {
 	Serial    string // lowercase hex
 	RevokedAt time.Time
+	NotAfter  time.Time
 	Reason    string // AWS RevocationReason name
 }

@@ -44,10 +44,11 @@ type Store interface {
 	// MarkCRLDue makes sure a CRL row exists and is due for publication.
 	MarkCRLDue(ctx context.Context, caID, partition string, at time.Time) error
 	// ReadCRL runs fn in one consistent read snapshot. fn gets the CRL row's
-	// revision and an iterator over the revoked certificates whose notAfter
-	// is after notAfterAfter; the iterator may run several times and always
-	// yields the same entries, streamed, in no particular order.
-	ReadCRL(ctx context.Context, caID, partition string, notAfterAfter time.Time,
+	// revision and an iterator over the CRL's revoked certificates whose
+	// revocation came after afterRevision (-1 for all of them, expired ones
+	// included); the iterator may run several times and always yields the
+	// same entries, streamed, in no particular order.
+	ReadCRL(ctx context.Context, caID, partition string, afterRevision int64,
 		fn func(revision int64, entries func(yield func(RevokedEntry) error) error) error) error
 	// SaveCRLPublished records a published CRL built from the snapshot at
 	// revision; the row stays due when revocations came after it.

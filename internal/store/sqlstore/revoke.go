@@ -38,14 +38,18 @@ func (s *Store) RevokeCertificate(ctx context.Context, caID, serial string, at t
 				return pca.ErrLimit
 			}
 		}
-		if _, err := s.exec(ctx, tx, `UPDATE certificates SET revoked_at = ?, revocation_reason = ? WHERE ca_id = ? AND serial = ?`,
-			millis(at), reason, caID, serial); err != nil {
-			return err
-		}
 		if _, err := s.exec(ctx, tx, `INSERT INTO crls (ca_id, crl_partition, dirty_since, revoked_count, revision) VALUES (?, ?, ?, 1, 1)
 			ON CONFLICT (ca_id, crl_partition) DO UPDATE SET revoked_count = crls.revoked_count + 1, revision = crls.revision + 1,
 			dirty_since = CASE WHEN crls.dirty_since = 0 THEN excluded.dirty_since ELSE crls.dirty_since END`,
 			caID, partition, millis(at)); err != nil {
+			return err
+		}
+		var revision int64
+		if err := s.queryRow(ctx, tx, `SELECT revision FROM crls WHERE ca_id = ? AND crl_partition = ?`, []any{caID, partition}, &revision); err != nil {
+			return err
+		}
+		if _, err := s.exec(ctx, tx, `UPDATE certificates SET revoked_at = ?, revocation_reason = ?, revoked_seq = ? WHERE ca_id = ? AND serial = ?`,
+			millis(at), reason, revision, caID, serial); err != nil {
 			return err
 		}
 		cert = &pca.Certificate{CAID: caID, Serial: serial, RevokedAt: at, RevocationReason: reason, Partition: partition, NotAfter: fromMillis(notAfter)}
@@ -118,7 +122,7 @@ func (s *Store) MarkCRLDue(ctx context.Context, caID, partition string, at time.
 
 // ReadCRL implements pca.Store. The read transaction is the snapshot; rows
 // are scanned one at a time, so memory does not grow with the CRL.
-func (s *Store) ReadCRL(ctx context.Context, caID, partition string, notAfterAfter time.Time,
+func (s *Store) ReadCRL(ctx context.Context, caID, partition string, afterRevision int64,
 	fn func(revision int64, entries func(yield func(pca.RevokedEntry) error) error) error) error {
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true, Isolation: s.d.Snapshot})
 	if err != nil {
@@ -131,19 +135,19 @@ func (s *Store) ReadCRL(ctx context.Context, caID, partition string, notAfterAft
 		return err
 	}
 	entries := func(yield func(pca.RevokedEntry) error) error {
-		rows, err := s.query(ctx, tx, `SELECT serial, revoked_at, revocation_reason FROM certificates
-			WHERE ca_id = ? AND crl_partition = ? AND revoked_at > 0 AND not_after > ?`, caID, partition, millis(notAfterAfter))
+		rows, err := s.query(ctx, tx, `SELECT serial, revoked_at, not_after, revocation_reason FROM certificates
+			WHERE ca_id = ? AND crl_partition = ? AND revoked_at > 0 AND revoked_seq > ?`, caID, partition, afterRevision)
 		if err != nil {
 			return fmt.Errorf("sqlstore: revoked entries: %w", err)
 		}
 		defer rows.Close()
 		var e pca.RevokedEntry
-		var at int64
+		var at, notAfter int64
 		for rows.Next() {
-			if err := rows.Scan(&e.Serial, &at, &e.Reason); err != nil {
+			if err := rows.Scan(&e.Serial, &at, &notAfter, &e.Reason); err != nil {
 				return err
 			}
-			e.RevokedAt = fromMillis(at)
+			e.RevokedAt, e.NotAfter = fromMillis(at), fromMillis(notAfter)
 			if err := yield(e); err != nil {
 				return err
 			}

@@ -453,7 +453,7 @@ func testCRLSnapshot(t *testing.T, s pca.Store) {
 	s.RevokeCertificate(ctx, ca.ID, "0a", base, "KEY_COMPROMISE", 0)
 	s.RevokeCertificate(ctx, ca.ID, "0b", base, "UNSPECIFIED", 0)
 	var rev int64
-	err := s.ReadCRL(ctx, ca.ID, "", base, func(revision int64, entries func(func(pca.RevokedEntry) error) error) error {
+	err := s.ReadCRL(ctx, ca.ID, "", -1, func(revision int64, entries func(func(pca.RevokedEntry) error) error) error {
 		rev = revision
 		count := func() int {
 			n := 0
@@ -474,6 +474,14 @@ func testCRLSnapshot(t *testing.T, s pca.Store) {
 	})
 	if err != nil || rev != 2 {
 		t.Fatalf("ReadCRL: revision %d, %v", rev, err)
+	}
+	// From a known revision on, only later revocations come back.
+	var later []string
+	s.ReadCRL(ctx, ca.ID, "", 2, func(revision int64, entries func(func(pca.RevokedEntry) error) error) error {
+		return entries(func(e pca.RevokedEntry) error { later = append(later, e.Serial); return nil })
+	})
+	if fmt.Sprint(later) != "[0c]" {
+		t.Fatalf("revocations after revision 2: %v, want [0c]", later)
 	}
 	st := pca.CRLState{CAID: ca.ID, Number: 7, ThisUpdate: base, NextUpdate: base.AddDate(0, 0, 7), PublishedAt: base, SizeBytes: 100, Entries: 2}
 	if err := s.SaveCRLPublished(ctx, st, rev); err != nil {

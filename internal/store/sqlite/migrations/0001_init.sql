@@ -47,10 +47,12 @@ CREATE TABLE certificates (
     revocation_reason TEXT NOT NULL DEFAULT '',
     crl_partition     TEXT NOT NULL DEFAULT '', -- '' for a COMPLETE CRL
     template_arn      TEXT NOT NULL DEFAULT '',
+    revoked_seq       BIGINT NOT NULL DEFAULT 0, -- the CRL row's revision this revocation made
     PRIMARY KEY (ca_id, serial)
 );
--- Covers the CRL query, so building a CRL reads one index in order.
-CREATE INDEX certificates_revoked ON certificates (ca_id, crl_partition, revoked_at, not_after, serial, revocation_reason) WHERE revoked_at > 0;
+-- Covers the CRL query, so a publisher reads one index in order, and only
+-- the revocations after the revision it already holds.
+CREATE INDEX certificates_revoked ON certificates (ca_id, crl_partition, revoked_seq, revoked_at, not_after, serial, revocation_reason) WHERE revoked_at > 0;
 
 -- One row per published or due CRL: a CA's complete CRL (partition '') or
 -- one partition of it.
