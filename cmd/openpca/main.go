@@ -48,6 +48,7 @@ func serve(args []string) error {
 	fs.StringVar(&cfg.S3PublicURL, "s3-public-url", "", "base URL relying parties fetch <bucket>/<key> from (default --s3-endpoint)")
 	fs.DurationVar(&cfg.CRLDebounce, "crl-debounce", time.Second, "delay between a revocation and the CRL rebuild, so a burst costs one signature")
 	fs.DurationVar(&cfg.CRLRetryMax, "crl-retry-max", 15*time.Minute, "longest wait between retries of a failed CRL write")
+	fs.Int64Var(&cfg.CertificateLimit, "max-certificates-per-ca", 1_000_000, "certificates one CA may issue (AWS's default quota)")
 	fs.Int64Var(&cfg.RevokedLimit, "max-revoked-per-crl", 1_000_000, "unexpired revoked certificates a COMPLETE CRL may hold (AWS's quota)")
 	fs.StringVar(&cfg.EventsWebhook, "events-webhook", "", "URL that receives every event (AWS EventBridge format) as a JSON POST")
 	logFormat := fs.String("log-format", "text", "log format: text or json")

@@ -17,6 +17,9 @@ import (
 	"github.com/openpca/openpca/internal/x509util"
 )
 
+// DefaultCertificateLimit is AWS's default quota of certificates per CA.
+const DefaultCertificateLimit = 1_000_000
+
 // ShortLivedMaxValidity is the longest validity a SHORT_LIVED_CERTIFICATE CA issues.
 const ShortLivedMaxValidity = 7 * 24 * time.Hour
 
@@ -139,9 +142,16 @@ func (s *Service) issue(ctx context.Context, ca *CA, req IssueRequest) (string, 
 		}
 		cert := &Certificate{CAID: ca.ID, Serial: serialHex(serial.Bytes()), DER: der, IssuedAt: now, NotBefore: nb, NotAfter: na,
 			Partition: partition, TemplateArn: s.templateArn(tmpl)}
-		got, err := s.Store.CreateCertificate(ctx, cert, idem)
+		limit := s.CertificateLimit
+		if limit == 0 {
+			limit = DefaultCertificateLimit
+		}
+		got, err := s.Store.CreateCertificate(ctx, cert, idem, limit)
 		if errors.Is(err, ErrConflict) {
 			continue
+		}
+		if errors.Is(err, ErrLimit) {
+			return "", Errorf(KindLimitExceeded, "The certificate authority has reached its quota of %d certificates.", limit)
 		}
 		if err != nil {
 			return "", err

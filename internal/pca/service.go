@@ -50,6 +50,9 @@ type Service struct {
 	// RevokedLimit caps unexpired revoked certificates per COMPLETE CRL; 0
 	// means DefaultRevokedLimit.
 	RevokedLimit int64
+	// CertificateLimit caps the certificates one CA issues; 0 means
+	// DefaultCertificateLimit.
+	CertificateLimit int64
 	// PartitionSize caps the certificates bound to one CRL partition; 0 means
 	// DefaultPartitionSize.
 	PartitionSize int64

@@ -25,9 +25,10 @@ type Store interface {
 	// mutate aborts the update and is returned unchanged.
 	UpdateCA(ctx context.Context, account, id string, mutate func(*CA) error) (*CA, error)
 	// CreateCertificate saves an issued certificate. A serial the CA already
-	// used is ErrConflict. With idem, as for CreateCA: a certificate issued for
+	// used is ErrConflict; a CA that has issued limit certificates (limit >
+	// 0) gets ErrLimit. With idem, as for CreateCA: a certificate issued for
 	// the same key after idem.Since is returned instead and nothing is written.
-	CreateCertificate(ctx context.Context, cert *Certificate, idem *Idempotency) (*Certificate, error)
+	CreateCertificate(ctx context.Context, cert *Certificate, idem *Idempotency, limit int64) (*Certificate, error)
 	// GetCertificate returns ErrNotFound when the CA issued no such serial.
 	GetCertificate(ctx context.Context, caID, serial string) (*Certificate, error)
 	// RevokeCertificate records a revocation and marks the certificate's CRL

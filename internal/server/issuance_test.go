@@ -490,3 +490,19 @@ func TestNoPrivateKeyAtRest(t *testing.T) {
 		t.Fatal("the logs contain key material")
 	}
 }
+
+// Once a CA has issued its quota of certificates, the next issuance is
+// refused with LimitExceededException.
+func TestCertificateQuota(t *testing.T) {
+	e := newTestEnvWith(t, nil, func(c *Config) { c.CertificateLimit = 3 })
+	c := e.rootClient(protocols[0].opt)
+	sig := types.SigningAlgorithmSha256withecdsa
+	rootArn, _ := bootstrapRoot(t, c, types.KeyAlgorithmEcPrime256v1, sig) // the root's own certificate is the first
+	csr := newCSR(t, newKey(t, types.KeyAlgorithmEcPrime256v1), sig, "quota")
+	for range 2 {
+		issue(t, c, rootArn, &acmpca.IssueCertificateInput{Csr: csr, SigningAlgorithm: sig})
+	}
+	_, err := c.IssueCertificate(context.Background(), &acmpca.IssueCertificateInput{CertificateAuthorityArn: &rootArn, Csr: csr,
+		SigningAlgorithm: sig, Validity: &types.Validity{Type: types.ValidityPeriodTypeDays, Value: aws.Int64(1)}})
+	wantTyped[*types.LimitExceededException](t, err)
+}

@@ -65,6 +65,8 @@ type Config struct {
 	EventsWebhook string
 	// crlScan is how often every CRL is checked for being due (0: 30 s); tests shorten it.
 	crlScan time.Duration
+	// CertificateLimit caps the certificates one CA issues (0: AWS's default 1,000,000).
+	CertificateLimit int64
 	// RevokedLimit caps unexpired revoked certificates per COMPLETE CRL (0: AWS's 1,000,000).
 	RevokedLimit int64
 	// Now is the domain's clock; nil means time.Now. SigV4 always uses the wall clock.
@@ -136,7 +138,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	domain := &pca.Service{Store: store, Keys: keyManager, Buckets: bucketChecker{objects}, Region: cfg.Region, ObjectBaseURL: objectBase,
 		OCSPURL: strings.TrimSuffix(cfg.PublicURL, "/") + "/ocsp", Now: cfg.Now, Log: log,
-		RevokedLimit: cfg.RevokedLimit}
+		RevokedLimit: cfg.RevokedLimit, CertificateLimit: cfg.CertificateLimit}
 	emitter := events.New(events.Config{Account: cfg.AccountID, Region: cfg.Region, WebhookURL: cfg.EventsWebhook}, log, reg)
 	domain.Events = emitter
 	domain.Objects = objectWriter{objects}

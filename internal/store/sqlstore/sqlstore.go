@@ -200,13 +200,29 @@ func (s *Store) CreateCA(ctx context.Context, ca *pca.CA, idem *pca.Idempotency)
 }
 
 // CreateCertificate implements pca.Store.
-func (s *Store) CreateCertificate(ctx context.Context, c *pca.Certificate, idem *pca.Idempotency) (*pca.Certificate, error) {
+func (s *Store) CreateCertificate(ctx context.Context, c *pca.Certificate, idem *pca.Idempotency, limit int64) (*pca.Certificate, error) {
 	existing, err := s.insertOnce(ctx, idem, c.Serial, c.IssuedAt, func(tx *sql.Tx) error {
+		if limit > 0 {
+			var issued int64
+			err := s.queryRow(ctx, tx, `SELECT issued FROM ca_counters WHERE ca_id = ?`, []any{c.CAID}, &issued)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if issued >= limit {
+				return pca.ErrLimit
+			}
+		}
+		if _, err := s.exec(ctx, tx, `INSERT INTO ca_counters (ca_id, issued) VALUES (?, 1)
+			ON CONFLICT (ca_id) DO UPDATE SET issued = ca_counters.issued + 1`, c.CAID); err != nil {
+			return err
+		}
 		_, err := s.exec(ctx, tx, `INSERT INTO certificates (ca_id, serial, der, issued_at, not_before, not_after, crl_partition, template_arn) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.CAID, c.Serial, c.DER, millis(c.IssuedAt), millis(c.NotBefore), millis(c.NotAfter), c.Partition, c.TemplateArn)
 		return err
 	})
 	switch {
+	case errors.Is(err, pca.ErrLimit):
+		return nil, err
 	case err != nil && s.d.IsUniqueViolation(err):
 		return nil, pca.ErrConflict
 	case err != nil:

@@ -363,7 +363,7 @@ func testCertificates(t *testing.T, s pca.Store) {
 	ctx := context.Background()
 	ca := mustCreate(t, s, newCA("111111111111", base))
 	want := newCert(ca.ID, "00ff")
-	if _, err := s.CreateCertificate(ctx, want, nil); err != nil {
+	if _, err := s.CreateCertificate(ctx, want, nil, 0); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.GetCertificate(ctx, ca.ID, "00ff")
@@ -373,15 +373,22 @@ func testCertificates(t *testing.T, s pca.Store) {
 	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) {
 		t.Fatalf("certificate differs:\n got %+v\nwant %+v", got, want)
 	}
-	if _, err := s.CreateCertificate(ctx, newCert(ca.ID, "00ff"), nil); !errors.Is(err, pca.ErrConflict) {
+	if _, err := s.CreateCertificate(ctx, newCert(ca.ID, "00ff"), nil, 0); !errors.Is(err, pca.ErrConflict) {
 		t.Fatalf("a reused serial: got %v, want ErrConflict", err)
 	}
 	other := mustCreate(t, s, newCA("111111111111", base))
-	if _, err := s.CreateCertificate(ctx, newCert(other.ID, "00ff"), nil); err != nil {
+	if _, err := s.CreateCertificate(ctx, newCert(other.ID, "00ff"), nil, 0); err != nil {
 		t.Fatalf("the same serial under another CA: %v", err)
 	}
 	if _, err := s.GetCertificate(ctx, ca.ID, "abcd"); !errors.Is(err, pca.ErrNotFound) {
 		t.Fatalf("unknown serial: got %v, want ErrNotFound", err)
+	}
+	// ca has issued one certificate: a limit of 2 allows one more, then refuses.
+	if _, err := s.CreateCertificate(ctx, newCert(ca.ID, "0100"), nil, 2); err != nil {
+		t.Fatalf("second certificate under a limit of 2: %v", err)
+	}
+	if _, err := s.CreateCertificate(ctx, newCert(ca.ID, "0101"), nil, 2); !errors.Is(err, pca.ErrLimit) {
+		t.Fatalf("third certificate under a limit of 2: got %v, want ErrLimit", err)
 	}
 }
 
@@ -389,11 +396,11 @@ func testCertificateIdempotency(t *testing.T, s pca.Store) {
 	ctx := context.Background()
 	ca := mustCreate(t, s, newCA("111111111111", base))
 	idem := &pca.Idempotency{Account: "111111111111", Operation: "IssueCertificate/" + ca.ID, Token: "t", Since: base.Add(-5 * time.Minute)}
-	first, err := s.CreateCertificate(ctx, newCert(ca.ID, "01"), idem)
+	first, err := s.CreateCertificate(ctx, newCert(ca.ID, "01"), idem, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := s.CreateCertificate(ctx, newCert(ca.ID, "02"), idem)
+	second, err := s.CreateCertificate(ctx, newCert(ca.ID, "02"), idem, 0)
 	if err != nil || second.Serial != first.Serial {
 		t.Fatalf("same token: got %v, %v; want serial %s", second, err, first.Serial)
 	}
@@ -406,7 +413,7 @@ func testRevocations(t *testing.T, s pca.Store) {
 	ctx := context.Background()
 	ca := mustCreate(t, s, newCA("111111111111", base))
 	for _, serial := range []string{"01", "02", "03"} {
-		if _, err := s.CreateCertificate(ctx, newCert(ca.ID, serial), nil); err != nil {
+		if _, err := s.CreateCertificate(ctx, newCert(ca.ID, serial), nil, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -448,7 +455,7 @@ func testCRLSnapshot(t *testing.T, s pca.Store) {
 	ctx := context.Background()
 	ca := mustCreate(t, s, newCA("111111111111", base))
 	for _, serial := range []string{"0a", "0b", "0c"} {
-		s.CreateCertificate(ctx, newCert(ca.ID, serial), nil)
+		s.CreateCertificate(ctx, newCert(ca.ID, serial), nil, 0)
 	}
 	s.RevokeCertificate(ctx, ca.ID, "0a", base, "KEY_COMPROMISE", 0)
 	s.RevokeCertificate(ctx, ca.ID, "0b", base, "UNSPECIFIED", 0)

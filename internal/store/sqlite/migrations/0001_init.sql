@@ -91,3 +91,10 @@ CREATE TABLE audit_reports (
     PRIMARY KEY (ca_id, id)
 );
 CREATE INDEX audit_reports_created ON audit_reports (ca_id, created_at);
+
+-- How many certificates each CA issued, for the quota; kept beside the CA
+-- row so issuance does not rewrite (or uncache) the CA itself.
+CREATE TABLE ca_counters (
+    ca_id  TEXT PRIMARY KEY REFERENCES certificate_authorities (id) ON DELETE CASCADE,
+    issued BIGINT NOT NULL
+);
