@@ -379,25 +379,20 @@ func (s *Store) listCAs(ctx context.Context, query string, args ...any) ([]*pca.
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list CAs: %w", err)
 	}
+	defer rows.Close()
 	var cas []*pca.CA
 	for rows.Next() {
 		var r caRow
 		if err := rows.Scan(r.dest()...); err != nil {
-			rows.Close()
 			return nil, err
 		}
 		ca, err := r.toCA()
 		if err != nil {
-			rows.Close()
 			return nil, err
 		}
 		cas = append(cas, ca)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return cas, nil
+	return cas, rows.Err()
 }
 
 // UpdateCA implements pca.Store.
