@@ -1,6 +1,6 @@
 # The README's two commands are `make run` and `make test`.
 GO ?= go
-FUZZTIME ?= 10s
+FUZZTIME ?= 20000x
 
 .PHONY: build run test fuzz generate check-generated bench
 
