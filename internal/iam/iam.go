@@ -1,0 +1,99 @@
+// Package iam parses IAM JSON policies and evaluates requests against them
+// the way AWS IAM does: an explicit Deny wins, an Allow is needed, and
+// everything else is denied by default.
+//
+// It knows nothing of openpca's storage or protocol: callers parse policy
+// documents with Parse and ask Authorize about one request at a time.
+package iam
+
+// Policy is a parsed policy document.
+type Policy struct {
+	Version    string
+	ID         string
+	Statements []Statement
+}
+
+// Statement is one element of a policy's Statement list.
+type Statement struct {
+	Sid    string
+	Effect string // "Allow" or "Deny"
+	// Principal and NotPrincipal map a principal type ("AWS", "Service",
+	// "*") to its values; both are nil when absent (identity policies).
+	Principal    map[string][]string
+	NotPrincipal map[string][]string
+	Action       []string
+	NotAction    []string
+	Resource     []string
+	NotResource  []string
+	Condition    []Condition
+}
+
+// Condition is one operator/key pair of a Condition block, e.g.
+// {"StringEquals": {"acm-pca:TemplateArn": [...]}}.
+type Condition struct {
+	Operator string // as written, e.g. "StringLikeIfExists", "ForAnyValue:StringEquals"
+	Key      string
+	Values   []string
+}
+
+// Parse parses and checks a policy document. Its errors say what is wrong
+// in words fit for an InvalidPolicyException or an operator.
+func Parse(document string) (*Policy, error) {
+	panic("iam: Parse is not built yet")
+}
+
+// Request is one call to be authorized.
+type Request struct {
+	Action    string // e.g. "acm-pca:IssueCertificate"
+	Resource  string // the resource ARN, or "*" for actions on no resource
+	Principal string // the caller's ARN, e.g. arn:aws:iam::111122223333:user/alice
+	Account   string // the caller's account id
+	// Context holds the condition keys of the request, such as
+	// "acm-pca:TemplateArn"; aws:PrincipalArn and aws:PrincipalAccount are
+	// derived from Principal and Account. Keys match case-insensitively.
+	Context map[string][]string
+}
+
+// Effect is what one policy says about a request.
+type Effect int
+
+const (
+	NotApplicable Effect = iota // no statement matches
+	Allow
+	Deny
+)
+
+// Evaluate returns Deny if a Deny statement matches r, else Allow if an
+// Allow statement matches, else NotApplicable. A statement with a
+// Principal or NotPrincipal element (a resource policy's) matches only the
+// principals it names.
+func (p *Policy) Evaluate(r *Request) Effect {
+	panic("iam: Evaluate is not built yet")
+}
+
+// Decision is the outcome of Authorize.
+type Decision struct {
+	Allowed bool
+	// Reason completes AWS's refusal message when Allowed is false, e.g.
+	// "no identity-based policy allows the acm-pca:IssueCertificate action"
+	// or "with an explicit deny in a resource-based policy".
+	Reason string
+}
+
+// Authorize decides r as IAM does for a caller acting on a resource owned
+// by resourceAccount. identity holds the caller's identity policies; a
+// nil resource means the resource has no policy. rootOfAccount says the
+// caller is its account's root user, whose identity policies allow
+// everything in its own account.
+//
+// An explicit Deny anywhere refuses. Within one account, an Allow in either
+// an identity or the resource policy suffices; across accounts both must
+// allow.
+func Authorize(r *Request, identity []*Policy, resource *Policy, resourceAccount string, rootOfAccount bool) Decision {
+	panic("iam: Authorize is not built yet")
+}
+
+// Message is AWS's AccessDeniedException text for a refused request.
+func (d Decision) Message(r *Request) string {
+	return "User: " + r.Principal + " is not authorized to perform: " + r.Action + " on resource: " + r.Resource + " because " + d.Reason
+}
