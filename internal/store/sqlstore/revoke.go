@@ -16,7 +16,9 @@ func (s *Store) RevokeCertificate(ctx context.Context, caID, serial string, at t
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var revoked, notAfter int64
 		var partition string
-		err := s.queryRow(ctx, tx, `SELECT revoked_at, not_after, crl_partition FROM certificates WHERE ca_id = ? AND serial = ?`,
+		// The row lock makes one of several nodes revoking the same
+		// certificate at once win, and the others see it revoked.
+		err := s.queryRow(ctx, tx, `SELECT revoked_at, not_after, crl_partition FROM certificates WHERE ca_id = ? AND serial = ?`+s.d.ForUpdate,
 			[]any{caID, serial}, &revoked, &notAfter, &partition)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
@@ -28,25 +30,18 @@ func (s *Store) RevokeCertificate(ctx context.Context, caID, serial string, at t
 		case notAfter <= millis(at):
 			return pca.ErrExpired
 		}
-		if limit > 0 {
-			var count int64
-			err := s.queryRow(ctx, tx, `SELECT revoked_count FROM crls WHERE ca_id = ? AND crl_partition = ?`, []any{caID, partition}, &count)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
-			if count >= limit {
-				return pca.ErrLimit
-			}
-		}
-		if _, err := s.exec(ctx, tx, `INSERT INTO crls (ca_id, crl_partition, dirty_since, revoked_count, revision) VALUES (?, ?, ?, 1, 1)
+		// Counting first and checking after holds the CRL row's lock, so
+		// concurrent revocations cannot overshoot the limit together.
+		var count, revision int64
+		if err := s.queryRow(ctx, tx, `INSERT INTO crls (ca_id, crl_partition, dirty_since, revoked_count, revision) VALUES (?, ?, ?, 1, 1)
 			ON CONFLICT (ca_id, crl_partition) DO UPDATE SET revoked_count = crls.revoked_count + 1, revision = crls.revision + 1,
-			dirty_since = CASE WHEN crls.dirty_since = 0 THEN excluded.dirty_since ELSE crls.dirty_since END`,
-			caID, partition, millis(at)); err != nil {
+			dirty_since = CASE WHEN crls.dirty_since = 0 THEN excluded.dirty_since ELSE crls.dirty_since END
+			RETURNING revoked_count, revision`,
+			[]any{caID, partition, millis(at)}, &count, &revision); err != nil {
 			return err
 		}
-		var revision int64
-		if err := s.queryRow(ctx, tx, `SELECT revision FROM crls WHERE ca_id = ? AND crl_partition = ?`, []any{caID, partition}, &revision); err != nil {
-			return err
+		if limit > 0 && count > limit {
+			return pca.ErrLimit // the savepoint's rollback undoes the count
 		}
 		if _, err := s.exec(ctx, tx, `UPDATE certificates SET revoked_at = ?, revocation_reason = ?, revoked_seq = ? WHERE ca_id = ? AND serial = ?`,
 			millis(at), reason, revision, caID, serial); err != nil {

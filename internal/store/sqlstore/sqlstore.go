@@ -36,6 +36,9 @@ type Dialect struct {
 	Exclusive bool
 	// IsUniqueViolation reports whether err is a primary-key or unique clash.
 	IsUniqueViolation func(error) bool
+	// IsRetryable reports errors after which a write may simply run again
+	// (deadlocks with another node); nil means none are.
+	IsRetryable func(error) bool
 }
 
 // Store is a pca.Store on a SQL database.
@@ -52,6 +55,9 @@ type Store struct {
 	writes  chan writeReq
 	quit    chan struct{}
 	stopped chan struct{}
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 var _ pca.Store = (*Store)(nil)
@@ -67,15 +73,18 @@ func New(ctx context.Context, db *sql.DB, d Dialect) (*Store, error) {
 }
 
 // Close stops the writer, then closes the prepared statements and the
-// database. Writes after Close fail; reads after Close are the caller's bug.
+// database, once. Writes after Close fail; reads after Close are the caller's bug.
 func (s *Store) Close() error {
-	close(s.quit)
-	<-s.stopped
-	s.stmts.Range(func(_, st any) bool {
-		st.(*sql.Stmt).Close()
-		return true
+	s.closeOnce.Do(func() {
+		close(s.quit)
+		<-s.stopped
+		s.stmts.Range(func(_, st any) bool {
+			st.(*sql.Stmt).Close()
+			return true
+		})
+		s.closeErr = s.db.Close()
 	})
-	return s.db.Close()
+	return s.closeErr
 }
 
 // DB exposes the database for backend-specific maintenance such as checkpoints.
@@ -202,19 +211,15 @@ func (s *Store) CreateCA(ctx context.Context, ca *pca.CA, idem *pca.Idempotency)
 // CreateCertificate implements pca.Store.
 func (s *Store) CreateCertificate(ctx context.Context, c *pca.Certificate, idem *pca.Idempotency, limit int64) (*pca.Certificate, error) {
 	existing, err := s.insertOnce(ctx, idem, c.Serial, c.IssuedAt, func(tx *sql.Tx) error {
-		if limit > 0 {
-			var issued int64
-			err := s.queryRow(ctx, tx, `SELECT issued FROM ca_counters WHERE ca_id = ?`, []any{c.CAID}, &issued)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
-			if issued >= limit {
-				return pca.ErrLimit
-			}
-		}
-		if _, err := s.exec(ctx, tx, `INSERT INTO ca_counters (ca_id, issued) VALUES (?, 1)
-			ON CONFLICT (ca_id) DO UPDATE SET issued = ca_counters.issued + 1`, c.CAID); err != nil {
+		// Counting first holds the counter row's lock until commit, so
+		// concurrent issuance on several nodes cannot overshoot the limit.
+		var issued int64
+		if err := s.queryRow(ctx, tx, `INSERT INTO ca_counters (ca_id, issued) VALUES (?, 1)
+			ON CONFLICT (ca_id) DO UPDATE SET issued = ca_counters.issued + 1 RETURNING issued`, []any{c.CAID}, &issued); err != nil {
 			return err
+		}
+		if limit > 0 && issued > limit {
+			return pca.ErrLimit // the savepoint's rollback undoes the count
 		}
 		_, err := s.exec(ctx, tx, `INSERT INTO certificates (ca_id, serial, der, issued_at, not_before, not_after, crl_partition, template_arn) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.CAID, c.Serial, c.DER, millis(c.IssuedAt), millis(c.NotBefore), millis(c.NotAfter), c.Partition, c.TemplateArn)

@@ -10,6 +10,9 @@ import (
 // maxBatch bounds how many writes share one transaction.
 const maxBatch = 256
 
+// maxTries bounds how often a write that lost a deadlock runs again.
+const maxTries = 5
+
 // writeReq is one write waiting for the group commit.
 type writeReq struct {
 	ctx  context.Context
@@ -79,6 +82,9 @@ func (s *Store) commit(batch []writeReq) {
 			continue
 		}
 		results[i] = s.inSavepoint(r.ctx, tx, r.fn)
+		for try := 1; try < maxTries && results[i] != nil && s.d.IsRetryable != nil && s.d.IsRetryable(results[i]); try++ {
+			results[i] = s.inSavepoint(r.ctx, tx, r.fn)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		for i := range results {
