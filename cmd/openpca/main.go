@@ -42,6 +42,7 @@ func serve(args []string) error {
 	fs.StringVar(&cfg.AccountID, "account-id", "000000000000", "12-digit account id of the root principal")
 	fs.StringVar(&cfg.Region, "region", "us-east-1", "region this server answers for (SigV4 scope and ARNs)")
 	fs.StringVar(&cfg.PublicURL, "public-url", "", "base URL written into CRL and OCSP URLs (default http://<addr>)")
+	fs.StringVar(&cfg.DatabaseURL, "database-url", "", "PostgreSQL URL (postgres://...) of a database shared by every node (default: the embedded SQLite file in --data-dir)")
 	fs.StringVar(&cfg.MasterKeyFile, "master-key-file", "", "file holding the base64 key that encrypts CA keys at rest (default: OPENPCA_MASTER_KEY, else <data-dir>/master.key, generated)")
 	s3Endpoint := fs.String("s3-endpoint", "", "S3-compatible endpoint for CRLs (path-style); default: the embedded store under --data-dir, served by openpca")
 	s3Region := fs.String("s3-region", "", "region of the S3 endpoint (default --region)")

@@ -6,6 +6,7 @@ package crlpub
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/x509"
@@ -36,9 +37,19 @@ type Config struct {
 	// RetryMin and RetryMax bound the backoff after a failed publication
 	// (defaults 2 s and AWS's 15 minutes).
 	RetryMin, RetryMax time.Duration
-	// Scan is how often every CRL is checked for being due (default 30 s).
+	// Scan is how often every CRL is checked for being due (default 5 s):
+	// it is how a node notices CRLs whose revocations another node took,
+	// or whose publisher died.
 	Scan time.Duration
+	// Lease is how long a node may hold a CRL without renewing it (default
+	// 6 s): when a node dies mid-build, another takes over after this.
+	Lease time.Duration
+	// Node names this publisher in CRL leases (default: random).
+	Node string
 }
+
+// errLeased says another node is publishing the CRL right now.
+var errLeased = errors.New("crlpub: another node holds the CRL's lease")
 
 // Publisher builds, checks and uploads CRLs. It implements pca.CRLScheduler.
 type Publisher struct {
@@ -87,7 +98,15 @@ func New(domain *pca.Service, objects objstore.Store, cfg Config, reg prometheus
 		cfg.RetryMax = 15 * time.Minute
 	}
 	if cfg.Scan == 0 {
-		cfg.Scan = 30 * time.Second
+		cfg.Scan = 5 * time.Second
+	}
+	if cfg.Lease == 0 {
+		cfg.Lease = 6 * time.Second
+	}
+	if cfg.Node == "" {
+		b := make([]byte, 8)
+		rand.Read(b)
+		cfg.Node = hex.EncodeToString(b)
 	}
 	now := time.Now
 	if domain.Now != nil {
@@ -171,10 +190,18 @@ func (p *Publisher) publishJob(ctx context.Context, k key) {
 	delete(p.pending, k) // revocations from now on schedule the next rebuild
 	p.mu.Unlock()
 	start := p.now()
-	err := p.Publish(ctx, k.account, k.caID, k.partition)
+	err := p.publish(ctx, k, false)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	end := p.now()
+	if errors.Is(err, errLeased) {
+		// The node holding it publishes every revocation it can see; look
+		// again once it should be done, in case ours came too late for it.
+		if j, ok := p.pending[k]; !ok || j.due.After(end.Add(p.cfg.Lease/3)) {
+			p.pending[k] = &job{due: end.Add(p.cfg.Lease / 3)}
+		}
+		return
+	}
 	p.spacing[k] = end.Add(9 * end.Sub(start))
 	if j, ok := p.pending[k]; ok && j.due.Before(p.spacing[k]) {
 		j.due = p.spacing[k] // revoked while this build ran
@@ -207,8 +234,7 @@ func (p *Publisher) scan(ctx context.Context) {
 	known := map[string]bool{}
 	for _, st := range states {
 		known[st.CAID] = true
-		midpoint := st.ThisUpdate.Add(st.NextUpdate.Sub(st.ThisUpdate) / 2)
-		if !st.DirtySince.IsZero() || st.PublishedAt.IsZero() || !now.Before(midpoint) {
+		if due(st, now) {
 			p.scheduleAt(key{st.Account, st.CAID, st.Partition}, now)
 		}
 	}
@@ -226,10 +252,18 @@ func (p *Publisher) scan(ctx context.Context) {
 	}
 }
 
-// Publish builds, checks and uploads one CRL now.
-func (p *Publisher) Publish(ctx context.Context, account, caID, partition string) (err error) {
+// Publish builds, checks and uploads one CRL now, unless another node is
+// publishing it.
+func (p *Publisher) Publish(ctx context.Context, account, caID, partition string) error {
+	return p.publish(ctx, key{account, caID, partition}, true)
+}
+
+// publish publishes a CRL under its lease. Unless force, a CRL that
+// another node published since the job was scheduled is left alone.
+func (p *Publisher) publish(ctx context.Context, k key, force bool) (err error) {
 	p.publishing.Lock()
 	defer p.publishing.Unlock()
+	account, caID, partition := k.account, k.caID, k.partition
 	ca, err := p.store.GetCA(ctx, account, caID)
 	if errors.Is(err, pca.ErrNotFound) {
 		p.dropCache(key{account, caID, partition})
@@ -258,12 +292,17 @@ func (p *Publisher) Publish(ctx context.Context, account, caID, partition string
 	if err != nil {
 		return fmt.Errorf("CA key: %w", err)
 	}
-	if err := p.store.MarkCRLDue(ctx, caID, partition, p.now()); err != nil {
+	ctx, release, err := p.lease(ctx, k)
+	if err != nil {
 		return err
 	}
+	defer release()
 	prev, err := p.state(ctx, caID, partition)
 	if err != nil {
 		return err
+	}
+	if !force && !due(prev, p.now()) {
+		return nil // published by another node since this job was scheduled
 	}
 	now := p.now().UTC().Truncate(time.Second)
 	// CRL Numbers are generation times in milliseconds, as AWS's are, and
@@ -316,6 +355,11 @@ func (p *Publisher) Publish(ctx context.Context, account, caID, partition string
 	if err != nil {
 		return fmt.Errorf("check CRL: %w", err)
 	}
+	// Only the lease holder may upload: a node that lost its lease while
+	// building would overwrite a newer CRL with an older one.
+	if ok, err := p.store.LeaseCRL(ctx, caID, partition, p.cfg.Node, p.now(), p.now().Add(p.cfg.Lease), true); err != nil || !ok {
+		return cmp.Or(err, pca.ErrLeaseLost)
+	}
 	if err := p.objects.PutStream(ctx, cfg.S3BucketName, pca.CRLKey(ca, partition), file, objstore.ACL(cfg.S3ObjectACL)); err != nil {
 		reason = "Failed to write CRL to S3. Internal failure."
 		if errors.Is(err, objstore.ErrAccessDenied) || errors.Is(err, objstore.ErrNotFound) {
@@ -327,7 +371,7 @@ func (p *Publisher) Publish(ctx context.Context, account, caID, partition string
 	published := p.now()
 	if err := p.store.SaveCRLPublished(ctx, pca.CRLState{CAID: caID, Partition: partition, Number: number,
 		ThisUpdate: tmpl.ThisUpdate, NextUpdate: tmpl.NextUpdate, PublishedAt: published,
-		SizeBytes: stats.Bytes, Entries: stats.Entries}, cache.revision); err != nil {
+		SizeBytes: stats.Bytes, Entries: stats.Entries}, cache.revision, p.cfg.Node); err != nil {
 		return err
 	}
 	p.m.generated.WithLabelValues(caID).Inc()
@@ -345,6 +389,55 @@ func (p *Publisher) emit(caArn string, detail map[string]any) {
 	if p.domain.Events != nil {
 		p.domain.Events.Emit(events.Event{DetailType: events.CRLGeneration, Resources: []string{caArn}, Detail: detail})
 	}
+}
+
+// lease takes the CRL's lease and renews it in the background until
+// release is called; ctx is cancelled if a renewal fails, so a node that
+// lost the lease stops building.
+func (p *Publisher) lease(ctx context.Context, k key) (context.Context, func(), error) {
+	now := p.now()
+	ok, err := p.store.LeaseCRL(ctx, k.caID, k.partition, p.cfg.Node, now, now.Add(p.cfg.Lease), false)
+	switch {
+	case err != nil:
+		return nil, nil, err
+	case !ok:
+		return nil, nil, errLeased
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(p.cfg.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			ok, err := p.store.LeaseCRL(ctx, k.caID, k.partition, p.cfg.Node, p.now(), p.now().Add(p.cfg.Lease), true)
+			if err != nil || !ok {
+				cancel(cmp.Or(err, pca.ErrLeaseLost))
+				return
+			}
+		}
+	}()
+	release := func() {
+		close(done)
+		cancel(nil)
+		// Saving a CRL releases the lease; after a failure it is released
+		// here, so another node need not wait for it to run out.
+		if err := p.store.ReleaseCRL(context.WithoutCancel(ctx), k.caID, k.partition, p.cfg.Node); err != nil {
+			p.log.Warn("releasing CRL lease", "ca", k.caID, "partition", k.partition, "err", err)
+		}
+	}
+	return ctx, release, nil
+}
+
+// due says a CRL needs publishing: it has unpublished revocations, was
+// never published, or is past the midpoint of its validity.
+func due(st pca.CRLState, now time.Time) bool {
+	midpoint := st.ThisUpdate.Add(st.NextUpdate.Sub(st.ThisUpdate) / 2)
+	return !st.DirtySince.IsZero() || st.PublishedAt.IsZero() || !now.Before(midpoint)
 }
 
 func (p *Publisher) state(ctx context.Context, caID, partition string) (pca.CRLState, error) {

@@ -42,8 +42,14 @@ type Store interface {
 	ReservePartition(ctx context.Context, caID, newID string, size int64, at time.Time) (string, error)
 	// CRLStates returns the CRL rows of a CA (every partition), or of every CA when caID is "".
 	CRLStates(ctx context.Context, caID string) ([]CRLState, error)
-	// MarkCRLDue makes sure a CRL row exists and is due for publication.
-	MarkCRLDue(ctx context.Context, caID, partition string, at time.Time) error
+	// LeaseCRL gives holder the right to publish a CRL until until, creating
+	// the CRL's row (due from now) if it has none. It reports false when
+	// another holder's lease is still running at now. With renew it only
+	// extends a lease holder still has, so a holder whose lease ran out and
+	// was taken, even by a node that has finished since, learns so.
+	LeaseCRL(ctx context.Context, caID, partition, holder string, now, until time.Time, renew bool) (bool, error)
+	// ReleaseCRL ends holder's lease, if it still has it.
+	ReleaseCRL(ctx context.Context, caID, partition, holder string) error
 	// ReadCRL runs fn in one consistent read snapshot. fn gets the CRL row's
 	// revision and an iterator over the CRL's revoked certificates whose
 	// revocation came after afterRevision (-1 for all of them, expired ones
@@ -51,9 +57,12 @@ type Store interface {
 	// same entries, streamed, in no particular order.
 	ReadCRL(ctx context.Context, caID, partition string, afterRevision int64,
 		fn func(revision int64, entries func(yield func(RevokedEntry) error) error) error) error
-	// SaveCRLPublished records a published CRL built from the snapshot at
-	// revision; the row stays due when revocations came after it.
-	SaveCRLPublished(ctx context.Context, st CRLState, revision int64) error
+	// SaveCRLPublished records a CRL holder published from the snapshot at
+	// revision and ends holder's lease; the row stays due when revocations
+	// came after the snapshot. It returns ErrLeaseLost, saving nothing, when
+	// holder no longer holds the lease or a CRL with a number not below
+	// st.Number was saved.
+	SaveCRLPublished(ctx context.Context, st CRLState, revision int64, holder string) error
 	// Certificates streams every certificate a CA issued, revoked or not.
 	Certificates(ctx context.Context, caID string, yield func(*Certificate) error) error
 	// CreateAuditReport saves a new report in CREATING; it returns
@@ -77,6 +86,7 @@ var (
 	ErrAlreadyRevoked = errors.New("pca: already revoked")
 	ErrExpired        = errors.New("pca: certificate expired")
 	ErrLimit          = errors.New("pca: revocation limit reached")
+	ErrLeaseLost      = errors.New("pca: CRL lease lost to another node")
 )
 
 // Idempotency identifies a retried request by its token.

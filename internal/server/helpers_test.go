@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -18,7 +19,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/acmpca/schemas"
 	"github.com/aws/aws-sdk-go-v2/service/acmpca/types"
 	"github.com/aws/smithy-go/transport/http/protocol/awsjson"
+
+	"github.com/openpca/openpca/internal/store/postgres/pgtest"
 )
+
+// testMasterKey encrypts CA keys when the tests share PostgreSQL
+// (OPENPCA_TEST_STORE=postgres), where each node must be given the same key.
+const testMasterKey = "b3BlbnBjYS10ZXN0LW1hc3Rlci1rZXktMzItYnl0ZXM="
 
 const testAccount = "111122223333"
 
@@ -84,6 +91,10 @@ func newTestEnvWith(t testing.TB, logs io.Writer, adjust func(*Config)) *testEnv
 		Logger:      slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:         clock.Now,
 		CRLDebounce: 200 * time.Millisecond,
+	}
+	if os.Getenv("OPENPCA_TEST_STORE") == "postgres" {
+		cfg.DatabaseURL = pgtest.URL(t)
+		cfg.MasterKey = testMasterKey
 	}
 	if adjust != nil {
 		adjust(&cfg)

@@ -9,6 +9,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/openpca/openpca/internal/issuance"
 	"github.com/openpca/openpca/internal/keys/softkey"
+	"github.com/openpca/openpca/internal/store/sqlstore"
 	"github.com/openpca/openpca/internal/x509util"
 )
 
@@ -454,8 +456,9 @@ func TestTemplatesThroughAPI(t *testing.T) {
 	})
 }
 
-// TestNoPrivateKeyAtRest looks for a CA's private key in the database file,
-// its WAL and the logs: it must be in none of them.
+// TestNoPrivateKeyAtRest looks for a CA's private key in the database's
+// files (SQLite's file and WAL, or every file of the PostgreSQL cluster) and
+// the logs: it must be in none of them.
 func TestNoPrivateKeyAtRest(t *testing.T) {
 	var logs bytes.Buffer
 	e := newTestEnvLogging(t, &logs)
@@ -474,10 +477,7 @@ func TestNoPrivateKeyAtRest(t *testing.T) {
 		t.Fatalf("the soft key signer is not a plain private key: %v", err)
 	}
 	secret := privateScalar(t, signer)
-	files, _ := filepath.Glob(filepath.Join(e.srv.cfg.DataDir, "openpca.db*"))
-	if len(files) == 0 {
-		t.Fatal("no database files found")
-	}
+	files := databaseFiles(t, e)
 	for _, f := range files {
 		data, _ := os.ReadFile(f)
 		for name, needle := range map[string][]byte{"PKCS#8": pkcs8, "private scalar": secret} {
@@ -489,6 +489,34 @@ func TestNoPrivateKeyAtRest(t *testing.T) {
 	if bytes.Contains(logs.Bytes(), secret) || strings.Contains(logs.String(), "PRIVATE KEY") {
 		t.Fatal("the logs contain key material")
 	}
+}
+
+// databaseFiles lists the files that hold e's database.
+func databaseFiles(t *testing.T, e *testEnv) []string {
+	t.Helper()
+	var files []string
+	if e.srv.cfg.DatabaseURL == "" {
+		files, _ = filepath.Glob(filepath.Join(e.srv.cfg.DataDir, "openpca.db*"))
+	} else {
+		dir := os.Getenv("OPENPCA_TEST_POSTGRES_DIR")
+		if dir == "" {
+			t.Skip("OPENPCA_TEST_POSTGRES_DIR is not set: the PostgreSQL cluster's files are not reachable")
+		}
+		// A checkpoint writes what the WAL holds into the table files too.
+		if _, err := e.srv.store.(*sqlstore.Store).DB().Exec(`CHECKPOINT`); err != nil {
+			t.Fatal(err)
+		}
+		filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err == nil && d.Type().IsRegular() {
+				files = append(files, path)
+			}
+			return nil
+		})
+	}
+	if len(files) == 0 {
+		t.Fatal("no database files found")
+	}
+	return files
 }
 
 // Once a CA has issued its quota of certificates, the next issuance is

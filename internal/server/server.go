@@ -33,7 +33,9 @@ import (
 	"github.com/openpca/openpca/internal/ocsp"
 	"github.com/openpca/openpca/internal/pca"
 	"github.com/openpca/openpca/internal/sigv4"
+	"github.com/openpca/openpca/internal/store/postgres"
 	"github.com/openpca/openpca/internal/store/sqlite"
+	"github.com/openpca/openpca/internal/store/sqlstore"
 )
 
 // Config is what `openpca serve` is started with.
@@ -47,6 +49,9 @@ type Config struct {
 	// are empty a key is generated into <DataDir>/credentials.
 	AccessKeyID     string
 	SecretAccessKey string
+	// DatabaseURL selects a PostgreSQL database (postgres://...) shared by
+	// every node; "" uses the embedded SQLite file <DataDir>/openpca.db.
+	DatabaseURL string
 	// MasterKey (base64) or MasterKeyFile hold the key that encrypts CA keys
 	// at rest; with neither, <DataDir>/master.key is generated.
 	MasterKey     string
@@ -63,7 +68,7 @@ type Config struct {
 	CRLRetryMax time.Duration
 	// EventsWebhook receives every event as a JSON POST; "" only logs them.
 	EventsWebhook string
-	// crlScan is how often every CRL is checked for being due (0: 30 s); tests shorten it.
+	// crlScan is how often every CRL is checked for being due (0: 5 s); tests shorten it.
 	crlScan time.Duration
 	// CertificateLimit caps the certificates one CA issues (0: AWS's default 1,000,000).
 	CertificateLimit int64
@@ -117,9 +122,15 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "openpca.db"))
+	store, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.DatabaseURL != "" && cfg.MasterKey == "" && cfg.MasterKeyFile == "" {
+		store.Close()
+		// A key generated here would be this node's alone, and the other
+		// nodes could not use the CA keys it encrypts.
+		return nil, errors.New("a shared database needs the same master key on every node: set OPENPCA_MASTER_KEY or --master-key-file")
 	}
 	kek, err := softkey.LoadKEK(cfg.MasterKey, cfg.MasterKeyFile, cfg.DataDir, log)
 	if err != nil {
@@ -211,6 +222,14 @@ func (s *Server) Close() error {
 		s.files.Close()
 	}
 	return s.store.Close()
+}
+
+// openStore opens PostgreSQL when a database URL is set, else the embedded file.
+func openStore(ctx context.Context, cfg Config) (*sqlstore.Store, error) {
+	if cfg.DatabaseURL != "" {
+		return postgres.Open(ctx, cfg.DatabaseURL)
+	}
+	return sqlite.Open(ctx, filepath.Join(cfg.DataDir, "openpca.db"))
 }
 
 // openObjects opens the object store CRLs go to and returns the base URL

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -104,13 +105,35 @@ func (s *Store) CRLStates(ctx context.Context, caID string) ([]pca.CRLState, err
 	return out, rows.Err()
 }
 
-// MarkCRLDue implements pca.Store.
-func (s *Store) MarkCRLDue(ctx context.Context, caID, partition string, at time.Time) error {
+// LeaseCRL implements pca.Store.
+func (s *Store) LeaseCRL(ctx context.Context, caID, partition, holder string, now, until time.Time, renew bool) (bool, error) {
+	var n int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var res sql.Result
+		var err error
+		if renew {
+			res, err = s.exec(ctx, tx, `UPDATE crls SET lease_until = ? WHERE ca_id = ? AND crl_partition = ? AND lease_holder = ?`,
+				millis(until), caID, partition, holder)
+		} else {
+			res, err = s.exec(ctx, tx, `INSERT INTO crls (ca_id, crl_partition, dirty_since, lease_holder, lease_until) VALUES (?, ?, ?, ?, ?)
+				ON CONFLICT (ca_id, crl_partition) DO UPDATE SET lease_holder = excluded.lease_holder, lease_until = excluded.lease_until
+				WHERE crls.lease_holder = excluded.lease_holder OR crls.lease_holder = '' OR crls.lease_until <= ?`,
+				caID, partition, millis(now), holder, millis(until), millis(now))
+		}
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n == 1, err
+}
+
+// ReleaseCRL implements pca.Store.
+func (s *Store) ReleaseCRL(ctx context.Context, caID, partition, holder string) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
-		_, err := s.exec(ctx, tx, `INSERT INTO crls (ca_id, crl_partition, dirty_since) VALUES (?, ?, ?)
-			ON CONFLICT (ca_id, crl_partition) DO UPDATE SET
-			dirty_since = CASE WHEN crls.dirty_since = 0 THEN excluded.dirty_since ELSE crls.dirty_since END`,
-			caID, partition, millis(at))
+		_, err := s.exec(ctx, tx, `UPDATE crls SET lease_holder = '', lease_until = 0 WHERE ca_id = ? AND crl_partition = ? AND lease_holder = ?`,
+			caID, partition, holder)
 		return err
 	})
 }
@@ -153,17 +176,23 @@ func (s *Store) ReadCRL(ctx context.Context, caID, partition string, afterRevisi
 }
 
 // SaveCRLPublished implements pca.Store.
-func (s *Store) SaveCRLPublished(ctx context.Context, st pca.CRLState, revision int64) error {
+func (s *Store) SaveCRLPublished(ctx context.Context, st pca.CRLState, revision int64, holder string) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
 		// Revocations after the snapshot keep the row due. The quota count
 		// restarts from what the CRL holds plus those revocations, so
 		// expired entries drop out of it.
-		_, err := s.exec(ctx, tx, `UPDATE crls SET number = ?, this_update = ?, next_update = ?, published_at = ?, size_bytes = ?,
+		res, err := s.exec(ctx, tx, `UPDATE crls SET number = ?, this_update = ?, next_update = ?, published_at = ?, size_bytes = ?,
 			entries = ?, dirty_since = CASE WHEN revision = ? THEN 0 ELSE dirty_since END,
-			revoked_count = ? + revision - ?
-			WHERE ca_id = ? AND crl_partition = ?`,
+			revoked_count = ? + revision - ?, lease_holder = '', lease_until = 0
+			WHERE ca_id = ? AND crl_partition = ? AND lease_holder = ? AND number < ?`,
 			st.Number, millis(st.ThisUpdate), millis(st.NextUpdate), millis(st.PublishedAt), st.SizeBytes, st.Entries,
-			revision, st.Entries, revision, st.CAID, st.Partition)
-		return err
+			revision, st.Entries, revision, st.CAID, st.Partition, holder, st.Number)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return cmp.Or(err, pca.ErrLeaseLost)
+		}
+		return nil
 	})
 }

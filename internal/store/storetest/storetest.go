@@ -30,6 +30,12 @@ func Run(t *testing.T, open func(t *testing.T) pca.Store) {
 		"ConcurrentIdempotentCreate": testConcurrentIdempotent,
 		"Purge":                      testPurge,
 		"PurgeDeletedBefore":         testPurgeDeleted,
+		"CRLLeases":                  testCRLLeases,
+		"Certificates":               testCertificates,
+		"CertificateIdempotency":     testCertificateIdempotency,
+		"Revocations":                testRevocations,
+		"CRLSnapshot":                testCRLSnapshot,
+		"Partitions":                 testPartitions,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -491,26 +497,66 @@ func testCRLSnapshot(t *testing.T, s pca.Store) {
 		t.Fatalf("revocations after revision 2: %v, want [0c]", later)
 	}
 	st := pca.CRLState{CAID: ca.ID, Number: 7, ThisUpdate: base, NextUpdate: base.AddDate(0, 0, 7), PublishedAt: base, SizeBytes: 100, Entries: 2}
-	if err := s.SaveCRLPublished(ctx, st, rev); err != nil {
+	if err := s.SaveCRLPublished(ctx, st, rev, "node"); !errors.Is(err, pca.ErrLeaseLost) {
+		t.Fatalf("saving without the lease: got %v, want ErrLeaseLost", err)
+	}
+	lease(t, s, ca.ID, "", "node", base, true)
+	if err := s.SaveCRLPublished(ctx, st, rev, "node"); err != nil {
 		t.Fatal(err)
 	}
 	states, _ := s.CRLStates(ctx, ca.ID)
 	if got := states[0]; got.Number != 7 || got.DirtySince.IsZero() || got.RevokedCount != 3 {
 		t.Fatalf("a CRL that missed a revocation must stay due: %+v", got)
 	}
-	if err := s.SaveCRLPublished(ctx, pca.CRLState{CAID: ca.ID, Number: 8, Entries: 3}, 3); err != nil {
+	lease(t, s, ca.ID, "", "node", base, true)
+	if err := s.SaveCRLPublished(ctx, pca.CRLState{CAID: ca.ID, Number: 7, Entries: 3}, 3, "node"); !errors.Is(err, pca.ErrLeaseLost) {
+		t.Fatalf("a CRL Number that does not grow: got %v, want ErrLeaseLost", err)
+	}
+	if err := s.SaveCRLPublished(ctx, pca.CRLState{CAID: ca.ID, Number: 8, Entries: 3}, 3, "node"); err != nil {
 		t.Fatal(err)
 	}
 	states, _ = s.CRLStates(ctx, ca.ID)
 	if got := states[0]; got.Number != 8 || !got.DirtySince.IsZero() || got.RevokedCount != 3 {
 		t.Fatalf("an up-to-date CRL must clear the row: %+v", got)
 	}
-	if err := s.MarkCRLDue(ctx, ca.ID, "", base.Add(time.Hour)); err != nil {
+}
+
+// lease takes a CRL lease for a minute from at and checks the outcome.
+func lease(t *testing.T, s pca.Store, caID, partition, holder string, at time.Time, want bool) {
+	t.Helper()
+	got, err := s.LeaseCRL(context.Background(), caID, partition, holder, at, at.Add(time.Minute), false)
+	if err != nil || got != want {
+		t.Fatalf("%s leasing at %v: %v, %v; want %v", holder, at, got, err, want)
+	}
+}
+
+func testCRLLeases(t *testing.T, s pca.Store) {
+	ctx := context.Background()
+	ca := mustCreate(t, s, newCA("111111111111", base))
+	// The first lease creates the CRL's row, due from then on.
+	lease(t, s, ca.ID, "p", "a", base, true)
+	if states, _ := s.CRLStates(ctx, ca.ID); len(states) != 1 || !states[0].DirtySince.Equal(base) {
+		t.Fatalf("a leased CRL without a row must get one, due: %+v", states)
+	}
+	lease(t, s, ca.ID, "p", "b", base.Add(time.Second), false)
+	lease(t, s, ca.ID, "p", "a", base.Add(time.Second), true) // a holder may take it again
+	lease(t, s, ca.ID, "q", "b", base, true)                  // leases are per CRL
+	// Once a's lease has run out, b takes over; a's renewal then fails,
+	// even after b has released it.
+	lease(t, s, ca.ID, "p", "b", base.Add(2*time.Minute), true)
+	if err := s.ReleaseCRL(ctx, ca.ID, "p", "a"); err != nil { // not a's to release
 		t.Fatal(err)
 	}
-	states, _ = s.CRLStates(ctx, ca.ID)
-	if !states[0].DirtySince.Equal(base.Add(time.Hour)) {
-		t.Fatalf("MarkCRLDue: %+v", states[0])
+	lease(t, s, ca.ID, "p", "c", base.Add(2*time.Minute), false)
+	if err := s.ReleaseCRL(ctx, ca.ID, "p", "b"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.LeaseCRL(ctx, ca.ID, "p", "a", base.Add(3*time.Minute), base.Add(4*time.Minute), true); ok || err != nil {
+		t.Fatalf("a renewed a lease it had lost: %v, %v", ok, err)
+	}
+	lease(t, s, ca.ID, "p", "c", base.Add(2*time.Minute), true) // released: free at once
+	if ok, err := s.LeaseCRL(ctx, ca.ID, "p", "c", base.Add(3*time.Minute), base.Add(4*time.Minute), true); !ok || err != nil {
+		t.Fatalf("the holder's renewal: %v, %v", ok, err)
 	}
 }
 
