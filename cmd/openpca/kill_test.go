@@ -37,15 +37,15 @@ func sdkClient(t *testing.T, addr, credFile string) *acmpca.Client {
 	})
 }
 
-// rootWithCRL creates an ACTIVE root CA that publishes a COMPLETE CRL.
-func rootWithCRL(t *testing.T, c *acmpca.Client) string {
+// rootWithCRL creates an ACTIVE root CA that publishes a COMPLETE CRL to bucket.
+func rootWithCRL(t *testing.T, c *acmpca.Client, bucket string) string {
 	ctx := context.Background()
 	out, err := c.CreateCertificateAuthority(ctx, &acmpca.CreateCertificateAuthorityInput{
 		CertificateAuthorityType: types.CertificateAuthorityTypeRoot,
 		CertificateAuthorityConfiguration: &types.CertificateAuthorityConfiguration{KeyAlgorithm: types.KeyAlgorithmEcPrime256v1,
 			SigningAlgorithm: types.SigningAlgorithmSha256withecdsa, Subject: &types.ASN1Subject{CommonName: aws.String("kill -9 root")}},
 		RevocationConfiguration: &types.RevocationConfiguration{CrlConfiguration: &types.CrlConfiguration{
-			Enabled: aws.Bool(true), ExpirationInDays: aws.Int32(7), S3BucketName: aws.String("crl-bucket")}},
+			Enabled: aws.Bool(true), ExpirationInDays: aws.Int32(7), S3BucketName: aws.String(bucket)}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +99,7 @@ func TestRevocationsSurviveKill9(t *testing.T) {
 	env := []string{"OPENPCA_ADDR=" + addr}
 	cmd := start(t, bin, dir, addr, env)
 	c := sdkClient(t, addr, filepath.Join(dir, "openpca-data", "credentials"))
-	caArn := rootWithCRL(t, c)
+	caArn := rootWithCRL(t, c, "crl-bucket")
 
 	const n = 300
 	serials := make([]string, n)
