@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
 # The whole test suite: starts the throwaway servers the tests talk to
-# (versitygw for S3; built once into a cache directory), runs every Go test,
-# and stops them again.
+# (versitygw for S3, built once into a cache directory; PostgreSQL), runs
+# every Go test on the embedded store, then the API and binary tests again
+# on PostgreSQL, and stops the servers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+cleanup() {
+	[ -n "${OPENPCA_TEST_VERSITYGW_PID:-}" ] && scripts/test-services/versitygw.sh stop "$OPENPCA_TEST_VERSITYGW_PID" "$OPENPCA_TEST_VERSITYGW_DIR"
+	[ -n "${OPENPCA_TEST_POSTGRES_DIR:-}" ] && scripts/test-services/postgres.sh stop "$OPENPCA_TEST_POSTGRES_DIR"
+	return 0
+}
+trap cleanup EXIT
 eval "$(scripts/test-services/versitygw.sh start)"
-trap 'scripts/test-services/versitygw.sh stop "$OPENPCA_TEST_VERSITYGW_PID" "$OPENPCA_TEST_VERSITYGW_DIR"' EXIT
+eval "$(scripts/test-services/postgres.sh start)"
 
 go test -count=1 -timeout 30m "$@" ./...
+echo "== the API and binary tests again, on PostgreSQL"
+OPENPCA_TEST_STORE=postgres go test -count=1 -timeout 30m "$@" ./internal/server/ ./cmd/openpca/

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -14,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/openpca/openpca/internal/store/postgres/pgtest"
 )
 
 var (
@@ -55,7 +59,8 @@ func start(t *testing.T, bin, dir, addr string, env []string, args ...string) *e
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
+	// The test's own settings come last, so they win over the store's.
+	cmd.Env = append(append(os.Environ(), storeEnv(t)...), env...)
 	var logs bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
@@ -83,6 +88,30 @@ func start(t *testing.T, bin, dir, addr string, env []string, args ...string) *e
 	}
 	t.Fatalf("server did not become healthy on %s", addr)
 	return nil
+}
+
+var (
+	storesMu sync.Mutex
+	stores   = map[string][]string{}
+)
+
+// storeEnv points a test's servers at PostgreSQL when OPENPCA_TEST_STORE is
+// "postgres": one fresh schema per test, kept across restarts, and the
+// master key every node sharing it needs.
+func storeEnv(t *testing.T) []string {
+	if os.Getenv("OPENPCA_TEST_STORE") != "postgres" {
+		return nil
+	}
+	storesMu.Lock()
+	defer storesMu.Unlock()
+	if env, ok := stores[t.Name()]; ok {
+		return env
+	}
+	key := make([]byte, 32)
+	rand.Read(key)
+	env := []string{"OPENPCA_DATABASE_URL=" + pgtest.URL(t), "OPENPCA_MASTER_KEY=" + base64.StdEncoding.EncodeToString(key)}
+	stores[t.Name()] = env
+	return env
 }
 
 func freeAddr(t *testing.T) string {
