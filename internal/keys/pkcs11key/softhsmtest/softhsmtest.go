@@ -12,8 +12,8 @@ import (
 
 // PIN and SOPIN are the PINs every test token is initialised with.
 const (
-	PIN   = "1234"
-	SOPIN = "5678"
+	PIN   = "7203-user-pin"
+	SOPIN = "5678-so-pin"
 )
 
 // modules are where Debian and others install the SoftHSM2 module.
