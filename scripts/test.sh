@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# SoftHSM2 for the PKCS#11 key tests.
+scripts/test-services/softhsm.sh install
+
 eval "$(scripts/test-services/versitygw.sh start)"
 trap 'scripts/test-services/versitygw.sh stop "$OPENPCA_TEST_VERSITYGW_PID" "$OPENPCA_TEST_VERSITYGW_DIR"' EXIT
 
