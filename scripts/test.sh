@@ -12,6 +12,9 @@ cleanup() {
 	return 0
 }
 trap cleanup EXIT
+# SoftHSM2 for the PKCS#11 key tests.
+scripts/test-services/softhsm.sh install
+
 eval "$(scripts/test-services/versitygw.sh start)"
 eval "$(scripts/test-services/postgres.sh start)"
 

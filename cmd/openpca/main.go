@@ -17,7 +17,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/openpca/openpca/internal/keys/pkcs11key"
 	"github.com/openpca/openpca/internal/objstore/s3store"
+	"github.com/openpca/openpca/internal/pca"
 	"github.com/openpca/openpca/internal/server"
 )
 
@@ -52,6 +54,10 @@ func serve(args []string) error {
 	fs.Int64Var(&cfg.CertificateLimit, "max-certificates-per-ca", 1_000_000, "certificates one CA may issue (AWS's default quota)")
 	fs.Int64Var(&cfg.RevokedLimit, "max-revoked-per-crl", 1_000_000, "unexpired revoked certificates a COMPLETE CRL may hold (AWS's quota)")
 	fs.StringVar(&cfg.EventsWebhook, "events-webhook", "", "URL that receives every event (AWS EventBridge format) as a JSON POST")
+	p11Module := fs.String("pkcs11-module", "", "PKCS#11 library; with it, new CA keys are generated in the token (PIN from OPENPCA_PKCS11_PIN)")
+	p11Token := fs.String("pkcs11-token-label", "", "label of the PKCS#11 token that holds CA keys")
+	p11URI := fs.String("pkcs11-uri", "", "RFC 7512 URI of the token, e.g. pkcs11:token=ca?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/run/pin; --pkcs11-module and --pkcs11-token-label override its parts")
+	fs.StringVar(&cfg.PKCS11KeyStorage, "pkcs11-key-storage-standard", pca.DefaultKeyStorage, "KeyStorageSecurityStandard values the token is certified for, comma separated; CAs with keys in it report them")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -76,6 +82,11 @@ func serve(args []string) error {
 		cfg.S3 = &s3store.Config{Endpoint: *s3Endpoint, Region: *s3Region, PathStyle: true,
 			AccessKeyID: os.Getenv("OPENPCA_S3_ACCESS_KEY_ID"), SecretAccessKey: os.Getenv("OPENPCA_S3_SECRET_ACCESS_KEY")}
 	}
+	p11, err := pkcs11Config(*p11URI, *p11Module, *p11Token, os.Getenv("OPENPCA_PKCS11_PIN"))
+	if err != nil {
+		return err
+	}
+	cfg.PKCS11 = p11
 
 	switch *logFormat {
 	case "text":
@@ -88,11 +99,42 @@ func serve(args []string) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	err := server.Run(ctx, cfg)
+	err = server.Run(ctx, cfg)
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}
 	return err
+}
+
+// pkcs11Config combines the PKCS#11 URI with the flags and the PIN from
+// the environment, which take precedence; nil means no token is configured.
+func pkcs11Config(uri, module, token, pin string) (*pkcs11key.Config, error) {
+	if uri == "" && module == "" && token == "" {
+		return nil, nil
+	}
+	var c pkcs11key.Config
+	if uri != "" {
+		var err error
+		if c, err = pkcs11key.ParseURI(uri); err != nil {
+			return nil, fmt.Errorf("--pkcs11-uri: %w", err)
+		}
+	}
+	if module != "" {
+		c.Module = module
+	}
+	if token != "" {
+		c.TokenLabel, c.TokenSerial, c.SlotID = token, "", nil
+	}
+	if pin != "" {
+		c.PIN = pin
+	}
+	switch {
+	case c.Module == "":
+		return nil, errors.New("PKCS#11 keys need --pkcs11-module (or module-path in --pkcs11-uri)")
+	case c.TokenLabel == "" && c.TokenSerial == "" && c.SlotID == nil:
+		return nil, errors.New("PKCS#11 keys need --pkcs11-token-label (or token, serial or slot-id in --pkcs11-uri)")
+	}
+	return &c, nil
 }
 
 // applyEnv sets every flag not given on the command line from

@@ -56,6 +56,10 @@ type Service struct {
 	// PartitionSize caps the certificates bound to one CRL partition; 0 means
 	// DefaultPartitionSize.
 	PartitionSize int64
+	// KeyStandards are the KeyStorageSecurityStandard values the backend
+	// that creates new CA keys is declared to meet (see KeyStandards); nil
+	// for software keys, for which the requested value is echoed.
+	KeyStandards []string
 
 	background sync.WaitGroup
 }
@@ -168,6 +172,10 @@ func (s *Service) CreateCA(ctx context.Context, caller Caller, req CreateRequest
 	if err := checkCsrExtensions(req.Config.CsrExtensions); err != nil {
 		return nil, err
 	}
+	keyStorage, err := keyStorage(s.KeyStandards, req.KeyStorage)
+	if err != nil {
+		return nil, err
+	}
 	rev, err := applyRevocation(RevocationConfig{}, req.Revocation)
 	if err != nil {
 		return nil, err
@@ -191,7 +199,7 @@ func (s *Service) CreateCA(ctx context.Context, caller Caller, req CreateRequest
 		LastStateChangeAt: now,
 		Config:            req.Config,
 		Revocation:        rev,
-		KeyStorage:        orDefault(req.KeyStorage, DefaultKeyStorage),
+		KeyStorage:        keyStorage,
 		UsageMode:         orDefault(req.UsageMode, DefaultUsageMode),
 		Tags:              dedupeTags(req.Tags),
 	}

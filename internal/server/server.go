@@ -26,6 +26,8 @@ import (
 	"github.com/openpca/openpca/internal/credentials"
 	"github.com/openpca/openpca/internal/crlpub"
 	"github.com/openpca/openpca/internal/events"
+	"github.com/openpca/openpca/internal/keys"
+	"github.com/openpca/openpca/internal/keys/pkcs11key"
 	"github.com/openpca/openpca/internal/keys/softkey"
 	"github.com/openpca/openpca/internal/objstore"
 	"github.com/openpca/openpca/internal/objstore/fsstore"
@@ -56,7 +58,13 @@ type Config struct {
 	// at rest; with neither, <DataDir>/master.key is generated.
 	MasterKey     string
 	MasterKeyFile string
-	Logger        *slog.Logger
+	// PKCS11, when set, is the token new CA keys are generated in; keys
+	// made earlier in software keep working. PKCS11KeyStorage lists the
+	// KeyStorageSecurityStandard values the token is certified for, comma
+	// separated ("": FIPS_140_2_LEVEL_3_OR_HIGHER); CAs report them.
+	PKCS11           *pkcs11key.Config
+	PKCS11KeyStorage string
+	Logger           *slog.Logger
 	// S3 selects an S3-compatible object store for CRLs instead of the
 	// embedded one under <DataDir>/objects. S3PublicURL is the base URL
 	// relying parties fetch <bucket>/<key> from (default: the endpoint).
@@ -83,6 +91,7 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	store   pca.Store
+	keys    keys.Manager
 	domain  *pca.Service
 	objects objstore.Store
 	files   *fsstore.Store // the embedded object store; nil when S3 is used
@@ -137,24 +146,27 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
-	keyManager, err := softkey.New(kek)
+	keyManager, keyStandards, err := openKeys(cfg, kek, log)
+	clear(kek)
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
 	objects, files, objectBase, err := openObjects(ctx, cfg)
 	if err != nil {
+		keyManager.Close()
 		store.Close()
 		return nil, err
 	}
 	domain := &pca.Service{Store: store, Keys: keyManager, Buckets: bucketChecker{objects}, Region: cfg.Region, ObjectBaseURL: objectBase,
 		OCSPURL: strings.TrimSuffix(cfg.PublicURL, "/") + "/ocsp", Now: cfg.Now, Log: log,
-		RevokedLimit: cfg.RevokedLimit, CertificateLimit: cfg.CertificateLimit}
+		RevokedLimit: cfg.RevokedLimit, CertificateLimit: cfg.CertificateLimit, KeyStandards: keyStandards}
 	emitter := events.New(events.Config{Account: cfg.AccountID, Region: cfg.Region, WebhookURL: cfg.EventsWebhook}, log, reg)
 	domain.Events = emitter
 	domain.Objects = objectWriter{objects}
 	domain.TempDir = filepath.Join(cfg.DataDir, "tmp")
 	if err := os.MkdirAll(domain.TempDir, 0o700); err != nil {
+		keyManager.Close()
 		store.Close()
 		return nil, err
 	}
@@ -163,6 +175,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	crls := crlpub.New(domain, objects, crlpub.Config{Debounce: cfg.CRLDebounce, RetryMax: cfg.CRLRetryMax, Scan: cfg.crlScan}, reg, log)
 	domain.CRLs = crls
 	if err := errors.Join(domain.ResumeCreation(ctx), domain.ResumeAuditReports(ctx)); err != nil {
+		domain.Wait()
+		keyManager.Close()
 		store.Close()
 		return nil, err
 	}
@@ -207,21 +221,56 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	mux.Handle("/", apiHandler)
 
-	return &Server{cfg: cfg, log: log, store: store, domain: domain, objects: objects, files: files, crls: crls, events: emitter, ocsp: responder, handler: mux, root: root, Key: key, Registry: reg}, nil
+	return &Server{cfg: cfg, log: log, store: store, keys: keyManager, domain: domain, objects: objects, files: files, crls: crls, events: emitter, ocsp: responder, handler: mux, root: root, Key: key, Registry: reg}, nil
 }
 
 // Handler serves the API, /healthz and /metrics.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Close waits for background work, whose context must be done, and closes
-// the database.
+// the key backends and the database.
 func (s *Server) Close() error {
 	s.background.Wait()
 	s.domain.Wait()
 	if s.files != nil {
 		s.files.Close()
 	}
-	return s.store.Close()
+	return errors.Join(s.keys.Close(), s.store.Close())
+}
+
+// openKeys returns the key manager and the key storage standards new CA
+// keys meet (nil for software keys). Software keys are always available,
+// for the CAs that have them; with a PKCS#11 token, new keys go there.
+func openKeys(cfg Config, kek []byte, log *slog.Logger) (keys.Manager, []string, error) {
+	soft, err := softkey.New(kek)
+	if err != nil {
+		return nil, nil, err
+	}
+	backends := map[string]keys.Manager{keys.BackendSoft: soft}
+	create := keys.BackendSoft
+	var standards []string
+	if cfg.PKCS11 != nil {
+		declared := cfg.PKCS11KeyStorage
+		if declared == "" {
+			declared = pca.DefaultKeyStorage
+		}
+		if standards, err = pca.KeyStandards(declared); err != nil {
+			return nil, nil, fmt.Errorf("PKCS#11 token: %w", err)
+		}
+		hsm, err := pkcs11key.Open(*cfg.PKCS11)
+		if err != nil {
+			return nil, nil, err
+		}
+		backends[keys.BackendPKCS11] = hsm
+		create = keys.BackendPKCS11
+		// Config's String leaves the PIN out.
+		log.Info("new CA keys are generated in a PKCS#11 token", "token", cfg.PKCS11.String(), "key_storage", strings.Join(standards, ","))
+	}
+	r, err := keys.NewRouter(create, backends)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, standards, nil
 }
 
 // openStore opens PostgreSQL when a database URL is set, else the embedded file.
