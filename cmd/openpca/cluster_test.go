@@ -37,52 +37,12 @@ func TestThreeNodesKill9(t *testing.T) {
 	if os.Getenv("OPENPCA_TEST_STORE") != "postgres" {
 		t.Skip("runs with the PostgreSQL pass of the suite (OPENPCA_TEST_STORE=postgres)")
 	}
-	dbURL := pgtest.URL(t)
-	bin := buildBinary(t)
-	s3 := s3test.Start(t)
-	bucket := s3.NewBucket(t)
-	policy := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":["s3:GetObject"],"Resource":["arn:aws:s3:::%s/*"]}]}`, bucket)
-	if err := s3.SetBucketPolicy(context.Background(), bucket, policy); err != nil {
-		t.Fatal(err)
-	}
-	master := make([]byte, 32)
-	rand.Read(master)
-	const accessKey, secret = "OPCACLUSTERTESTKEY01", "cluster-test-secret-key-0123456789abcdef"
-	env := []string{"OPENPCA_DATABASE_URL=" + dbURL, "OPENPCA_MASTER_KEY=" + base64.StdEncoding.EncodeToString(master),
-		"OPENPCA_ACCESS_KEY_ID=" + accessKey, "OPENPCA_SECRET_ACCESS_KEY=" + secret,
-		"OPENPCA_S3_ENDPOINT=" + s3.Endpoint, "OPENPCA_S3_ACCESS_KEY_ID=" + s3.AccessKeyID, "OPENPCA_S3_SECRET_ACCESS_KEY=" + s3.SecretAccessKey}
-
-	var nodes []*exec.Cmd
-	var clients []*acmpca.Client
-	for range 3 {
-		addr := freeAddr(t)
-		nodes = append(nodes, start(t, bin, t.TempDir(), addr, append(env, "OPENPCA_ADDR="+addr)))
-		clients = append(clients, acmpca.New(acmpca.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://" + addr),
-			Credentials: credentials.NewStaticCredentialsProvider(accessKey, secret, ""), RetryMaxAttempts: 1}))
-	}
-	caArn := rootWithCRL(t, clients[0], bucket)
+	cl := startCluster(t, 3)
+	clients, caArn, caCert, s3, bucket := cl.clients, cl.caArn, cl.caCert, cl.s3, cl.bucket
 	ctx := context.Background()
-	caPEM, err := clients[1].GetCertificateAuthorityCertificate(ctx, &acmpca.GetCertificateAuthorityCertificateInput{CertificateAuthorityArn: &caArn})
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, _ := pem.Decode([]byte(*caPEM.Certificate))
-	caCert, err := x509.ParseCertificate(block.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	const n = 10_000
-	serials := make([]string, n)
-	csr := leafCSR(t)
-	each(n, 32, func(i int) error {
-		out, err := clients[i%3].IssueCertificate(ctx, &acmpca.IssueCertificateInput{CertificateAuthorityArn: &caArn, Csr: csr,
-			SigningAlgorithm: types.SigningAlgorithmSha256withecdsa, Validity: &types.Validity{Type: types.ValidityPeriodTypeDays, Value: aws.Int64(30)}})
-		if err == nil {
-			serials[i] = (*out.CertificateArn)[strings.LastIndex(*out.CertificateArn, "/")+1:]
-		}
-		return err
-	}, t)
+	serials := cl.issue(t, n, 32)
 
 	// A watcher fetches the CRL throughout, as a relying party would.
 	url := fmt.Sprintf("%s/%s/crl/%s.crl", s3.Endpoint, bucket, caArn[strings.LastIndex(caArn, "/")+1:])
@@ -107,8 +67,8 @@ func TestThreeNodesKill9(t *testing.T) {
 			time.Sleep(time.Millisecond)
 		}
 		alive[2].Store(false)
-		nodes[2].Process.Signal(syscall.SIGKILL)
-		nodes[2].Wait()
+		cl.nodes[2].Process.Signal(syscall.SIGKILL)
+		cl.nodes[2].Wait()
 		close(killed)
 	}()
 	each(n, 24, func(i int) error {
@@ -163,8 +123,68 @@ func TestThreeNodesKill9(t *testing.T) {
 	}
 }
 
+// cluster is n openpca nodes on one PostgreSQL database and one bucket,
+// with a root CA whose COMPLETE CRL goes to that bucket.
+type cluster struct {
+	nodes   []*exec.Cmd
+	clients []*acmpca.Client
+	caArn   string
+	caCert  *x509.Certificate
+	s3      *s3test.Server
+	bucket  string
+}
+
+func startCluster(t testing.TB, n int) *cluster {
+	cl := &cluster{}
+	dbURL := pgtest.URL(t)
+	bin := buildBinary(t)
+	cl.s3 = s3test.Start(t)
+	cl.bucket = cl.s3.NewBucket(t)
+	policy := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":["s3:GetObject"],"Resource":["arn:aws:s3:::%s/*"]}]}`, cl.bucket)
+	if err := cl.s3.SetBucketPolicy(context.Background(), cl.bucket, policy); err != nil {
+		t.Fatal(err)
+	}
+	master := make([]byte, 32)
+	rand.Read(master)
+	const accessKey, secret = "OPCACLUSTERTESTKEY01", "cluster-test-secret-key-0123456789abcdef"
+	env := []string{"OPENPCA_DATABASE_URL=" + dbURL, "OPENPCA_MASTER_KEY=" + base64.StdEncoding.EncodeToString(master),
+		"OPENPCA_ACCESS_KEY_ID=" + accessKey, "OPENPCA_SECRET_ACCESS_KEY=" + secret,
+		"OPENPCA_S3_ENDPOINT=" + cl.s3.Endpoint, "OPENPCA_S3_ACCESS_KEY_ID=" + cl.s3.AccessKeyID, "OPENPCA_S3_SECRET_ACCESS_KEY=" + cl.s3.SecretAccessKey}
+	for range n {
+		addr := freeAddr(t)
+		cl.nodes = append(cl.nodes, start(t, bin, t.TempDir(), addr, append(env, "OPENPCA_ADDR="+addr, "OPENPCA_LOG_FORMAT=json")))
+		cl.clients = append(cl.clients, acmpca.New(acmpca.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://" + addr),
+			Credentials: credentials.NewStaticCredentialsProvider(accessKey, secret, ""), RetryMaxAttempts: 1}))
+	}
+	cl.caArn = rootWithCRL(t, cl.clients[0], cl.bucket)
+	out, err := cl.clients[n-1].GetCertificateAuthorityCertificate(context.Background(), &acmpca.GetCertificateAuthorityCertificateInput{CertificateAuthorityArn: &cl.caArn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode([]byte(*out.Certificate))
+	if cl.caCert, err = x509.ParseCertificate(block.Bytes); err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}
+
+// issue issues n certificates spread over the nodes and returns their serials.
+func (cl *cluster) issue(t testing.TB, n, workers int) []string {
+	serials := make([]string, n)
+	csr := leafCSR(t)
+	each(n, workers, func(i int) error {
+		out, err := cl.clients[i%len(cl.clients)].IssueCertificate(context.Background(), &acmpca.IssueCertificateInput{CertificateAuthorityArn: &cl.caArn, Csr: csr,
+			SigningAlgorithm: types.SigningAlgorithmSha256withecdsa, Validity: &types.Validity{Type: types.ValidityPeriodTypeDays, Value: aws.Int64(30)}})
+		if err == nil {
+			serials[i] = (*out.CertificateArn)[strings.LastIndex(*out.CertificateArn, "/")+1:]
+		}
+		return err
+	}, t)
+	return serials
+}
+
 // each runs fn for 0..n-1 on workers goroutines and fails t on the first error.
-func each(n, workers int, fn func(i int) error, t *testing.T) {
+func each(n, workers int, fn func(i int) error, t testing.TB) {
 	t.Helper()
 	next := make(chan int)
 	errs := make(chan error, workers)

@@ -38,7 +38,7 @@ func sdkClient(t *testing.T, addr, credFile string) *acmpca.Client {
 }
 
 // rootWithCRL creates an ACTIVE root CA that publishes a COMPLETE CRL to bucket.
-func rootWithCRL(t *testing.T, c *acmpca.Client, bucket string) string {
+func rootWithCRL(t testing.TB, c *acmpca.Client, bucket string) string {
 	ctx := context.Background()
 	out, err := c.CreateCertificateAuthority(ctx, &acmpca.CreateCertificateAuthorityInput{
 		CertificateAuthorityType: types.CertificateAuthorityTypeRoot,
@@ -67,7 +67,7 @@ func rootWithCRL(t *testing.T, c *acmpca.Client, bucket string) string {
 	return *arn
 }
 
-func issueAndGet(t *testing.T, c *acmpca.Client, caArn string, csr []byte, template string) string {
+func issueAndGet(t testing.TB, c *acmpca.Client, caArn string, csr []byte, template string) string {
 	ctx := context.Background()
 	out, err := c.IssueCertificate(ctx, &acmpca.IssueCertificateInput{CertificateAuthorityArn: &caArn, Csr: csr,
 		SigningAlgorithm: types.SigningAlgorithmSha256withecdsa, TemplateArn: aws.String(template),
@@ -82,7 +82,7 @@ func issueAndGet(t *testing.T, c *acmpca.Client, caArn string, csr []byte, templ
 	return *got.Certificate
 }
 
-func leafCSR(t *testing.T) []byte {
+func leafCSR(t testing.TB) []byte {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "leaf"}}, key)
 	if err != nil {

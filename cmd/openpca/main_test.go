@@ -27,7 +27,7 @@ var (
 )
 
 // buildBinary compiles openpca once per test run.
-func buildBinary(t *testing.T) string {
+func buildBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "openpca-bin")
@@ -55,7 +55,7 @@ func TestMain(m *testing.M) {
 }
 
 // start runs `openpca serve args...` in dir and waits for /healthz.
-func start(t *testing.T, bin, dir, addr string, env []string, args ...string) *exec.Cmd {
+func start(t testing.TB, bin, dir, addr string, env []string, args ...string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(bin, append([]string{"serve"}, args...)...)
 	cmd.Dir = dir
@@ -98,7 +98,7 @@ var (
 // storeEnv points a test's servers at PostgreSQL when OPENPCA_TEST_STORE is
 // "postgres": one fresh schema per test, kept across restarts, and the
 // master key every node sharing it needs.
-func storeEnv(t *testing.T) []string {
+func storeEnv(t testing.TB) []string {
 	if os.Getenv("OPENPCA_TEST_STORE") != "postgres" {
 		return nil
 	}
@@ -114,7 +114,7 @@ func storeEnv(t *testing.T) []string {
 	return env
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -5,12 +5,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
+	"time"
 )
 
 // maxBatch bounds how many writes share one transaction.
 const maxBatch = 256
 
-// maxTries bounds how often a write that lost a deadlock runs again.
+// maxTries bounds how often a batch that lost a deadlock runs again.
 const maxTries = 5
 
 // writeReq is one write waiting for the group commit.
@@ -68,13 +70,32 @@ func (s *Store) writer() {
 }
 
 func (s *Store) commit(batch []writeReq) {
-	results := make([]error, len(batch))
+	var results []error
+	for try := 1; ; try++ {
+		var retry bool
+		results, retry = s.commitOnce(batch)
+		if !retry || try == maxTries {
+			break
+		}
+		// Another node's transaction deadlocked with this one: the whole
+		// batch was rolled back, which lets the other go on, and runs again.
+		time.Sleep(time.Duration(mrand.Int64N(int64(time.Duration(try) * 5 * time.Millisecond))))
+	}
+	for i, r := range batch {
+		r.done <- results[i]
+	}
+}
+
+// commitOnce runs batch in one transaction. It reports retry, having rolled
+// everything back, when a write hit an error the dialect calls retryable.
+func (s *Store) commitOnce(batch []writeReq) (results []error, retry bool) {
+	results = make([]error, len(batch))
 	tx, err := s.db.Begin()
 	if err != nil {
-		for _, r := range batch {
-			r.done <- fmt.Errorf("sqlstore: begin: %w", err)
+		for i := range results {
+			results[i] = fmt.Errorf("sqlstore: begin: %w", err)
 		}
-		return
+		return results, false
 	}
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
@@ -82,8 +103,9 @@ func (s *Store) commit(batch []writeReq) {
 			continue
 		}
 		results[i] = s.inSavepoint(r.ctx, tx, r.fn)
-		for try := 1; try < maxTries && results[i] != nil && s.d.IsRetryable != nil && s.d.IsRetryable(results[i]); try++ {
-			results[i] = s.inSavepoint(r.ctx, tx, r.fn)
+		if results[i] != nil && s.d.IsRetryable != nil && s.d.IsRetryable(results[i]) {
+			tx.Rollback()
+			return results, true
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -93,9 +115,7 @@ func (s *Store) commit(batch []writeReq) {
 			}
 		}
 	}
-	for i, r := range batch {
-		r.done <- results[i]
-	}
+	return results, false
 }
 
 func (s *Store) inSavepoint(ctx context.Context, tx *sql.Tx, fn func(*sql.Tx) error) error {
