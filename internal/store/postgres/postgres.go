@@ -5,10 +5,8 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strconv"
 	"strings"
 
@@ -17,9 +15,6 @@ import (
 
 	"github.com/openpca/openpca/internal/store/sqlstore"
 )
-
-//go:embed migrations/*.sql
-var migrations embed.FS
 
 // migrationLock is the advisory lock key nodes take while migrating, so two
 // nodes starting together do not both apply a migration.
@@ -44,12 +39,11 @@ func Open(ctx context.Context, url string) (*sqlstore.Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("postgres: migration lock: %w", err)
 	}
-	sub, _ := fs.Sub(migrations, "migrations")
 	s, err := sqlstore.New(ctx, db, sqlstore.Dialect{
 		Name:              "postgres",
 		Rebind:            Rebind,
 		ForUpdate:         " FOR UPDATE",
-		Migrations:        sub,
+		Types:             strings.NewReplacer(" BLOB ", " BYTEA "),
 		Snapshot:          sql.LevelRepeatableRead,
 		IsUniqueViolation: func(err error) bool { return code(err) == "23505" },
 		// Deadlocks between nodes' batches, and serialization failures,

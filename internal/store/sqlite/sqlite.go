@@ -6,10 +6,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 
 	"modernc.org/sqlite"
@@ -17,9 +15,6 @@ import (
 
 	"github.com/openpca/openpca/internal/store/sqlstore"
 )
-
-//go:embed migrations/*.sql
-var migrations embed.FS
 
 // Open opens (creating if needed) the database file at path.
 func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
@@ -42,11 +37,9 @@ func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	sub, _ := fs.Sub(migrations, "migrations")
 	s, err := sqlstore.New(ctx, db, sqlstore.Dialect{
 		Name:              "sqlite",
 		Rebind:            func(q string) string { return q },
-		Migrations:        sub,
 		Exclusive:         true, // the file belongs to this process
 		IsUniqueViolation: isUniqueViolation,
 	})

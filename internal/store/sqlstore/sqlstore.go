@@ -6,9 +6,11 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,8 +28,9 @@ type Dialect struct {
 	// ForUpdate is appended to a SELECT that must lock its rows until commit
 	// ("" where a write transaction already excludes other writers).
 	ForUpdate string
-	// Migrations holds NNNN_name.sql files applied in order.
-	Migrations fs.FS
+	// Types renames the column types of the migrations (written for SQLite)
+	// to the backend's own, e.g. BLOB to BYTEA; nil keeps them.
+	Types *strings.Replacer
 	// Snapshot is the isolation level that gives a read transaction one
 	// consistent view (SQLite's default already does in WAL mode).
 	Snapshot sql.IsolationLevel
@@ -40,6 +43,12 @@ type Dialect struct {
 	// (deadlocks with another node); nil means none are.
 	IsRetryable func(error) bool
 }
+
+// migrations is the schema, NNNN_name.sql files applied in order, the same
+// for every backend but for column type names (Dialect.Types).
+//
+//go:embed migrations/*.sql
+var migrations embed.FS
 
 // Store is a pca.Store on a SQL database.
 type Store struct {
@@ -140,19 +149,22 @@ func (s *Store) migrate(ctx context.Context) error {
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)`); err != nil {
 		return fmt.Errorf("sqlstore: create schema_migrations: %w", err)
 	}
-	names, err := fs.Glob(s.d.Migrations, "*.sql")
+	names, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
 		return err
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		version, err := strconv.Atoi(strings.SplitN(name, "_", 2)[0])
+		version, err := strconv.Atoi(strings.SplitN(path.Base(name), "_", 2)[0])
 		if err != nil {
 			return fmt.Errorf("sqlstore: migration %s: name must start with a number", name)
 		}
-		body, err := fs.ReadFile(s.d.Migrations, name)
+		body, err := fs.ReadFile(migrations, name)
 		if err != nil {
 			return err
+		}
+		if s.d.Types != nil {
+			body = []byte(s.d.Types.Replace(string(body)))
 		}
 		err = s.withTx(ctx, func(tx *sql.Tx) error {
 			var n int

@@ -1,5 +1,0 @@
--- Which node may publish a CRL, and until when (Unix milliseconds): with
--- several nodes on one database, one at a time builds each CRL, and another
--- takes over when a lease runs out.
-ALTER TABLE crls ADD COLUMN lease_holder TEXT NOT NULL DEFAULT '';
-ALTER TABLE crls ADD COLUMN lease_until BIGINT NOT NULL DEFAULT 0;
