@@ -70,14 +70,7 @@ func ParseURI(uri string) (Config, error) {
 	}
 	path, query, _ := strings.Cut(rest, "?")
 	var c Config
-	for attr := range strings.SplitSeq(path, ";") {
-		if attr == "" {
-			continue
-		}
-		k, v, err := attribute(attr)
-		if err != nil {
-			return Config{}, err
-		}
+	err := uriAttributes(path, ";", func(k, v string) error {
 		switch k {
 		case "token":
 			c.TokenLabel = v
@@ -86,20 +79,17 @@ func ParseURI(uri string) (Config, error) {
 		case "slot-id":
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 {
-				return Config{}, fmt.Errorf("pkcs11key: PKCS#11 URI: slot-id must be a number, got %q", v)
+				return fmt.Errorf("pkcs11key: PKCS#11 URI: slot-id must be a number, got %q", v)
 			}
 			c.SlotID = &n
 		}
+		return nil
+	})
+	if err != nil {
+		return Config{}, err
 	}
 	pinSource := ""
-	for attr := range strings.SplitSeq(query, "&") {
-		if attr == "" {
-			continue
-		}
-		k, v, err := attribute(attr)
-		if err != nil {
-			return Config{}, err
-		}
+	err = uriAttributes(query, "&", func(k, v string) error {
 		switch k {
 		case "module-path":
 			c.Module = v
@@ -108,6 +98,10 @@ func ParseURI(uri string) (Config, error) {
 		case "pin-source":
 			pinSource = v
 		}
+		return nil
+	})
+	if err != nil {
+		return Config{}, err
 	}
 	if pinSource != "" {
 		if c.PIN != "" {
@@ -122,16 +116,25 @@ func ParseURI(uri string) (Config, error) {
 	return c, nil
 }
 
-// attribute splits and percent-decodes one name=value pair.
-func attribute(s string) (string, string, error) {
-	k, v, ok := strings.Cut(s, "=")
-	if !ok {
-		// Not echoed: it could be a mistyped PIN.
-		return "", "", errors.New("pkcs11key: PKCS#11 URI: an attribute has no \"=\"")
+// uriAttributes calls fn with each percent-decoded name=value pair of s,
+// pairs separated by sep.
+func uriAttributes(s, sep string, fn func(k, v string) error) error {
+	for attr := range strings.SplitSeq(s, sep) {
+		if attr == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(attr, "=")
+		if !ok {
+			// Not echoed: it could be a mistyped PIN.
+			return errors.New("pkcs11key: PKCS#11 URI: an attribute has no \"=\"")
+		}
+		dv, err := url.PathUnescape(v)
+		if err != nil {
+			return fmt.Errorf("pkcs11key: PKCS#11 URI: attribute %s is not valid percent-encoding", k)
+		}
+		if err := fn(k, dv); err != nil {
+			return err
+		}
 	}
-	dv, err := url.PathUnescape(v)
-	if err != nil {
-		return "", "", fmt.Errorf("pkcs11key: PKCS#11 URI: attribute %s is not valid percent-encoding", k)
-	}
-	return k, dv, nil
+	return nil
 }
