@@ -32,8 +32,10 @@ import (
 	"github.com/openpca/openpca/internal/objstore/s3store"
 	"github.com/openpca/openpca/internal/ocsp"
 	"github.com/openpca/openpca/internal/pca"
+	"github.com/openpca/openpca/internal/principals"
 	"github.com/openpca/openpca/internal/sigv4"
 	"github.com/openpca/openpca/internal/store/sqlite"
+	"github.com/openpca/openpca/internal/store/sqlstore"
 )
 
 // Config is what `openpca serve` is started with.
@@ -69,6 +71,9 @@ type Config struct {
 	CertificateLimit int64
 	// RevokedLimit caps unexpired revoked certificates per COMPLETE CRL (0: AWS's 1,000,000).
 	RevokedLimit int64
+	// PrincipalCacheTTL is how long a principal's key and policies are
+	// trusted after being read (0: principals.DefaultTTL; negative: no cache).
+	PrincipalCacheTTL time.Duration
 	// Now is the domain's clock; nil means time.Now. SigV4 always uses the wall clock.
 	Now func() time.Time
 }
@@ -117,7 +122,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	store, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "openpca.db"))
+	store, err := OpenStore(ctx, cfg.DataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -156,16 +161,23 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 
-	root := pca.Caller{Account: cfg.AccountID, ARN: "arn:aws:iam::" + cfg.AccountID + ":root"}
+	root := pca.Caller{Account: cfg.AccountID, ARN: "arn:aws:iam::" + cfg.AccountID + ":root", Root: true}
+	// Principals other than the root are read per request (through a cache
+	// of a few seconds), so the operator's changes apply without a restart.
+	resolver := &principals.Resolver{Store: store, Sealer: keyManager, TTL: cfg.PrincipalCacheTTL, Log: log}
 	verifier := &sigv4.Verifier{
 		Service: "acm-pca",
 		Region:  cfg.Region,
 		// Signatures are checked against the wall clock, never a test clock.
-		Lookup: func(_ context.Context, id string) (string, bool, error) {
+		Lookup: func(ctx context.Context, id string) (string, bool, error) {
 			if id == key.AccessKeyID {
 				return key.SecretAccessKey, true, nil
 			}
-			return "", false, nil
+			p, err := resolver.Lookup(ctx, id)
+			if err != nil || p == nil {
+				return "", false, err
+			}
+			return p.Secret, true, nil
 		},
 	}
 	apiHandler := &awsproto.Service{
@@ -174,10 +186,23 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Operations:   instrument(reg, api.Operations(acmpca.New(domain))),
 		Logger:       log,
 		Authenticate: func(r *http.Request, body []byte) (context.Context, error) {
-			if _, err := verifier.Verify(r, body); err != nil {
+			id, err := verifier.Verify(r, body)
+			if err != nil {
 				return nil, err
 			}
-			return acmpca.WithCaller(r.Context(), root), nil
+			if id == key.AccessKeyID {
+				return acmpca.WithCaller(r.Context(), root), nil
+			}
+			// Verify has just looked the key up: this read is a cache hit.
+			p, err := resolver.Lookup(r.Context(), id)
+			if err != nil {
+				return nil, err
+			}
+			if p == nil {
+				// Deleted between the two lookups (cache disabled).
+				return nil, &awsproto.GenericError{Code: sigv4.CodeUnrecognizedClient, Status: http.StatusForbidden, Message: "The security token included in the request is invalid."}
+			}
+			return acmpca.WithCaller(r.Context(), pca.Caller{Account: p.Account, ARN: p.ARN, Policies: p.Policies}), nil
 		},
 	}
 
@@ -197,6 +222,15 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	mux.Handle("/", apiHandler)
 
 	return &Server{cfg: cfg, log: log, store: store, domain: domain, objects: objects, files: files, crls: crls, events: emitter, ocsp: responder, handler: mux, root: root, Key: key, Registry: reg}, nil
+}
+
+// OpenStore opens the database of a data directory, as `openpca serve` and
+// the operator commands do.
+func OpenStore(ctx context.Context, dataDir string) (*sqlstore.Store, error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	return sqlite.Open(ctx, filepath.Join(dataDir, "openpca.db"))
 }
 
 // Handler serves the API, /healthz and /metrics.
