@@ -30,6 +30,9 @@ func Run(t *testing.T, open func(t *testing.T) pca.Store) {
 		"ConcurrentIdempotentCreate": testConcurrentIdempotent,
 		"Purge":                      testPurge,
 		"PurgeDeletedBefore":         testPurgeDeleted,
+		"ResourcePolicy":             testResourcePolicy,
+		"Permissions":                testPermissions,
+		"Principals":                 testPrincipals,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
