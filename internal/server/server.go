@@ -93,6 +93,7 @@ type Server struct {
 	background sync.WaitGroup
 	handler    http.Handler
 	root       pca.Caller
+	principals *principals.Admin
 	Key        credentials.Key
 	Registry   *prometheus.Registry
 }
@@ -221,7 +222,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	mux.Handle("/", apiHandler)
 
-	return &Server{cfg: cfg, log: log, store: store, domain: domain, objects: objects, files: files, crls: crls, events: emitter, ocsp: responder, handler: mux, root: root, Key: key, Registry: reg}, nil
+	return &Server{cfg: cfg, log: log, store: store, domain: domain, objects: objects, files: files, crls: crls, events: emitter, ocsp: responder, handler: mux, root: root,
+		principals: &principals.Admin{Store: store, Sealer: keyManager, Now: cfg.Now}, Key: key, Registry: reg}, nil
 }
 
 // OpenStore opens the database of a data directory, as `openpca serve` and
