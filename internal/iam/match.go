@@ -105,10 +105,11 @@ func accountRoot(arn string) (partition, account string, ok bool) {
 // that account; any other value names only itself.
 func principalMatches(m map[string][]string, c *caller) bool {
 	for typ, vals := range m {
+		if typ == "*" {
+			return true
+		}
 		for _, v := range vals {
 			switch typ {
-			case "*":
-				return true
 			case "AWS":
 				if v == "*" {
 					return true
