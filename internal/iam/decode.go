@@ -71,7 +71,7 @@ func jsonError(dec *json.Decoder, err error) error {
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
 		err = errors.New("unexpected end of document")
 	}
-	return fmt.Errorf("policy document is not valid JSON: %v (near character %d)", strings.TrimPrefix(err.Error(), "json: "), dec.InputOffset())
+	return fmt.Errorf("policy document is not valid JSON: %v (at byte %d)", strings.TrimPrefix(err.Error(), "json: "), dec.InputOffset())
 }
 
 func decodeNode(dec *json.Decoder, depth int) (*node, error) {

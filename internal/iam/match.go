@@ -92,7 +92,7 @@ func awsPrincipalARN(v string) string {
 
 // accountRoot returns the partition and account of an account-root ARN,
 // arn:<partition>:iam::<account>:root.
-func accountRoot(arn string) (partition, account string, ok bool) {
+func accountRoot(arn string) (string, string, bool) {
 	f := strings.SplitN(arn, ":", 6)
 	if len(f) != 6 || f[0] != "arn" || f[2] != "iam" || f[3] != "" || f[5] != "root" || f[4] == "" {
 		return "", "", false
