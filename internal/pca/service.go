@@ -252,6 +252,9 @@ type UpdateRequest struct {
 
 // UpdateCA enables or disables a CA and changes its revocation configuration.
 func (s *Service) UpdateCA(ctx context.Context, caller Caller, arn string, req UpdateRequest) error {
+	if _, err := s.load(ctx, caller, "UpdateCertificateAuthority", arn); err != nil {
+		return err
+	}
 	if req.Status != nil && *req.Status != StatusActive && *req.Status != StatusDisabled {
 		return Errorf(KindInvalidArgs, "The status %s is not valid for UpdateCertificateAuthority; use ACTIVE or DISABLED.", *req.Status)
 	}

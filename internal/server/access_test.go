@@ -253,7 +253,7 @@ func TestPermissions(t *testing.T) {
 				break
 			}
 		}
-		if !slices.Equal(accounts, []string{"111111111111", "222222222222", testAccount}) {
+		if !slices.Equal(accounts, []string{"111111111111", testAccount, "222222222222"}) {
 			t.Fatalf("paged source accounts: %v", accounts)
 		}
 		for _, bad := range []string{"garbage", "Zm9v", strings.Repeat("A", 40)} {
