@@ -131,3 +131,48 @@ func TestPrincipalCommandsWithAWSCLI(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 	}
 }
+
+// The operator commands' refusals, run in-process.
+func TestPrincipalCommandErrors(t *testing.T) {
+	dir := t.TempDir()
+	run := func(args ...string) (string, error) {
+		var out strings.Builder
+		err := principalCmd(append(args, "--data-dir", dir), &out)
+		return out.String(), err
+	}
+	if _, err := run("create", "--name", "ops"); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Perhaps","Action":"acm-pca:*","Resource":"*"}]}`), 0o600)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"duplicate", []string{"create", "--name", "ops"}, "already has a principal named ops"},
+		{"bad name", []string{"create", "--name", "no spaces"}, "is not valid"},
+		{"bad account", []string{"create", "--name", "x", "--account", "123"}, "12 digits"},
+		{"no name", []string{"create"}, "--name is required"},
+		{"invalid policy", []string{"attach-policy", "--name", "ops", "--policy-name", "p", "--policy-file", bad}, "policy p"},
+		{"not JSON", []string{"attach-policy", "--name", "ops", "--policy-name", "p", "--policy-document", "nope"}, "policy p"},
+		{"no document", []string{"attach-policy", "--name", "ops", "--policy-name", "p"}, "is required"},
+		{"missing principal", []string{"attach-policy", "--name", "ghost", "--policy-name", "p", "--policy-document", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"acm-pca:ListTags","Resource":"*"}]}`}, "no principal named ghost"},
+		{"detach missing", []string{"detach-policy", "--name", "ops", "--policy-name", "p"}, "no policy named p"},
+		{"delete missing", []string{"delete", "--name", "ghost"}, "no principal named ghost"},
+		{"delete missing key", []string{"delete-access-key", "--name", "ops", "--access-key-id", "OPCANOPE"}, "no access key OPCANOPE"},
+		{"unknown command", []string{"promote", "--name", "ops"}, "unknown principal command"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := run(tc.args...)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+	out, err := run("list")
+	if err != nil || !strings.Contains(out, "arn:aws:iam::000000000000:user/ops") {
+		t.Fatalf("list: %v\n%s", err, out)
+	}
+}
