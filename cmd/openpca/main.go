@@ -1,7 +1,8 @@
 // Command openpca is a self-hosted certificate authority that speaks the AWS
 // Private CA API.
 //
-//	openpca serve [flags]   run the server
+//	openpca serve [flags]                run the server
+//	openpca principal <command> [flags]  manage principals and their keys and policies
 package main
 
 import (
@@ -23,12 +24,26 @@ import (
 	"github.com/openpca/openpca/internal/server"
 )
 
+const usage = `usage:
+  openpca serve [flags]                run the server (openpca serve -h lists the flags)
+  openpca principal <command> [flags]  manage principals (openpca principal help)`
+
 func main() {
-	if len(os.Args) < 2 || os.Args[1] != "serve" {
-		fmt.Fprintln(os.Stderr, "usage: openpca serve [flags]   (openpca serve -h lists the flags)")
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
 	}
-	if err := serve(os.Args[2:]); err != nil {
+	var err error
+	switch os.Args[1] {
+	case "serve":
+		err = serve(os.Args[2:])
+	case "principal":
+		err = principalCmd(os.Args[2:], os.Stdout)
+	default:
+		fmt.Fprintln(os.Stderr, usage)
+		os.Exit(2)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "openpca:", err)
 		os.Exit(1)
 	}

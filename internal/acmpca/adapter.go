@@ -75,12 +75,11 @@ func (a *Adapter) ListCertificateAuthorities(ctx context.Context, in *api.ListCe
 	if err != nil {
 		return nil, err
 	}
+	list := a.domain.ListCAs
 	if in.ResourceOwner == api.ResourceOwnerOtherAccounts {
-		// Sharing with other accounts needs resource policies, which have not
-		// landed: no CA is shared with anyone yet.
-		return &api.ListCertificateAuthoritiesOutput{CertificateAuthorities: []api.CertificateAuthority{}}, nil
+		list = a.domain.ListSharedCAs
 	}
-	cas, next, err := a.domain.ListCAs(ctx, c, int(derefInt(in.MaxResults)), deref(in.NextToken))
+	cas, next, err := list(ctx, c, int(derefInt(in.MaxResults)), deref(in.NextToken))
 	if err != nil {
 		return nil, apiError(err)
 	}

@@ -4,6 +4,17 @@
 //
 // It knows nothing of openpca's storage or protocol: callers parse policy
 // documents with Parse and ask Authorize about one request at a time.
+//
+// Where it knowingly differs from IAM:
+//   - Policy variables such as ${aws:username} are not substituted, under
+//     either Version; they match only their own literal text.
+//   - The condition operators are the String, Arn, Numeric, Bool and Null
+//     families, with IfExists and the ForAnyValue:/ForAllValues: set
+//     qualifiers. Date, IpAddress and Binary operators are refused by Parse.
+//   - A resource policy naming an account's root as Principal matches every
+//     principal of that account and, within the account, allows by itself;
+//     IAM would still require an identity-based Allow.
+//   - A role's assumed-role session is not matched by the role's ARN.
 package iam
 
 // Policy is a parsed policy document.
@@ -39,7 +50,7 @@ type Condition struct {
 // Parse parses and checks a policy document. Its errors say what is wrong
 // in words fit for an InvalidPolicyException or an operator.
 func Parse(document string) (*Policy, error) {
-	panic("iam: Parse is not built yet")
+	return parse(document)
 }
 
 // Request is one call to be authorized.
@@ -68,7 +79,7 @@ const (
 // Principal or NotPrincipal element (a resource policy's) matches only the
 // principals it names.
 func (p *Policy) Evaluate(r *Request) Effect {
-	panic("iam: Evaluate is not built yet")
+	return p.evaluate(newCaller(r))
 }
 
 // Decision is the outcome of Authorize.
@@ -90,7 +101,7 @@ type Decision struct {
 // an identity or the resource policy suffices; across accounts both must
 // allow.
 func Authorize(r *Request, identity []*Policy, resource *Policy, resourceAccount string, rootOfAccount bool) Decision {
-	panic("iam: Authorize is not built yet")
+	return authorize(r, identity, resource, resourceAccount, rootOfAccount)
 }
 
 // Message is AWS's AccessDeniedException text for a refused request.

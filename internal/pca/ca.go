@@ -72,6 +72,8 @@ type CA struct {
 	// its chain, PEM, byte for byte as imported.
 	Certificate      string
 	CertificateChain string
+	// Policy is the CA's resource-based policy document (PutPolicy), "" when none.
+	Policy string
 }
 
 // Reported is the status Describe and List show at now: a CA whose
@@ -201,4 +203,15 @@ type RevokedEntry struct {
 	RevokedAt time.Time
 	NotAfter  time.Time
 	Reason    string // AWS RevocationReason name
+}
+
+// Permission is one CreatePermission grant on a CA.
+type Permission struct {
+	CAID      string
+	Principal string // acm.amazonaws.com
+	// SourceAccount is the account the grant is for; the CA's own when the
+	// caller named none.
+	SourceAccount string
+	Actions       []string // IssueCertificate, GetCertificate, ListPermissions
+	CreatedAt     time.Time
 }

@@ -32,6 +32,10 @@ var allowedCritical = map[string]bool{
 // ImportCACertificate installs the CA's own certificate (and, for a
 // subordinate, the chain up to the root) and makes the CA ACTIVE.
 func (s *Service) ImportCACertificate(ctx context.Context, caller Caller, arn string, certPEM, chainPEM []byte) error {
+	// Authorized before the input is examined, as every operation is.
+	if _, err := s.load(ctx, caller, "ImportCertificateAuthorityCertificate", arn); err != nil {
+		return err
+	}
 	cert, err := parseOnePEM(certPEM)
 	if err != nil {
 		return Errorf(KindMalformedCertificate, "The certificate is not a valid PEM-encoded X.509 certificate: %v", err)

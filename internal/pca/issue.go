@@ -36,7 +36,11 @@ type IssueRequest struct {
 
 // IssueCertificate signs a certificate and returns its ARN.
 func (s *Service) IssueCertificate(ctx context.Context, caller Caller, arn string, req IssueRequest) (string, error) {
-	ca, err := s.load(ctx, caller, "IssueCertificate", arn)
+	template := req.TemplateArn
+	if template == "" {
+		template = "arn:" + s.partition() + ":acm-pca:::template/" + issuance.DefaultTemplateName + "/V1"
+	}
+	ca, err := s.loadWith(ctx, caller, "IssueCertificate", arn, map[string][]string{ConditionTemplateArn: {template}})
 	if err != nil {
 		return "", err
 	}

@@ -15,6 +15,53 @@ const MaxListPage = 100
 // ListCAs returns one page of the caller's CAs and the token of the next page
 // ("" on the last one). Deleted CAs are listed until their window ends.
 func (s *Service) ListCAs(ctx context.Context, caller Caller, maxResults int, nextToken string) ([]*CA, string, error) {
+	if err := s.authorize(caller, "ListCertificateAuthorities", "*", caller.Account, "", nil); err != nil {
+		return nil, "", err
+	}
+	return s.listPage(maxResults, nextToken, func(after ListPosition, limit int) ([]*CA, error) {
+		return s.Store.ListCAs(ctx, caller.Account, after, limit)
+	}, func(*CA) bool { return true })
+}
+
+// ListSharedCAs is ListCertificateAuthorities with ResourceOwner
+// OTHER_ACCOUNTS: the CAs of other accounts the caller may use through their
+// resource policies. A CA is listed when the caller may
+// DescribeCertificateAuthority it, or IssueCertificate from it with one of
+// the templates AWS lets other accounts use.
+func (s *Service) ListSharedCAs(ctx context.Context, caller Caller, maxResults int, nextToken string) ([]*CA, string, error) {
+	if err := s.authorize(caller, "ListCertificateAuthorities", "*", caller.Account, "", nil); err != nil {
+		return nil, "", err
+	}
+	return s.listPage(maxResults, nextToken, func(after ListPosition, limit int) ([]*CA, error) {
+		return s.Store.ListSharedCAs(ctx, caller.Account, after, limit)
+	}, func(ca *CA) bool { return s.sharedWith(caller, ca) })
+}
+
+// CrossAccountTemplates are the templates another account may issue with
+// from a shared CA, per AWS's documentation.
+var CrossAccountTemplates = []string{
+	"EndEntityCertificate", "EndEntityClientAuthCertificate", "EndEntityServerAuthCertificate",
+	"BlankEndEntityCertificate_APIPassthrough", "BlankEndEntityCertificate_APICSRPassthrough",
+	"SubordinateCACertificate_PathLen0",
+}
+
+func (s *Service) sharedWith(caller Caller, ca *CA) bool {
+	arn := s.CAArn(ca)
+	if s.allowed(caller, "DescribeCertificateAuthority", arn, ca.Account, ca.Policy, nil) {
+		return true
+	}
+	for _, t := range CrossAccountTemplates {
+		tmpl := "arn:" + s.partition() + ":acm-pca:::template/" + t + "/V1"
+		if s.allowed(caller, "IssueCertificate", arn, ca.Account, ca.Policy, map[string][]string{ConditionTemplateArn: {tmpl}}) {
+			return true
+		}
+	}
+	return false
+}
+
+// listPage reads one page through fetch and keeps the CAs keep accepts. A
+// page may hold fewer than maxResults entries.
+func (s *Service) listPage(maxResults int, nextToken string, fetch func(ListPosition, int) ([]*CA, error), keep func(*CA) bool) ([]*CA, string, error) {
 	if maxResults <= 0 || maxResults > MaxListPage {
 		maxResults = MaxListPage
 	}
@@ -25,7 +72,7 @@ func (s *Service) ListCAs(ctx context.Context, caller Caller, maxResults int, ne
 			return nil, "", Errorf(KindInvalidNextToken, "The token %q is not valid.", nextToken)
 		}
 	}
-	batch, err := s.Store.ListCAs(ctx, caller.Account, after, maxResults+1)
+	batch, err := fetch(after, maxResults+1)
 	if err != nil {
 		return nil, "", err
 	}
@@ -33,12 +80,11 @@ func (s *Service) ListCAs(ctx context.Context, caller Caller, maxResults int, ne
 	if more {
 		batch = batch[:maxResults]
 	}
-	// CAs past their deletion window are hidden until the sweeper purges them,
-	// so a page may hold fewer than maxResults entries.
+	// CAs past their deletion window are hidden until the sweeper purges them.
 	now := s.now()
 	page := make([]*CA, 0, len(batch))
 	for _, ca := range batch {
-		if !ca.purged(now) {
+		if !ca.purged(now) && keep(ca) {
 			page = append(page, ca)
 		}
 	}

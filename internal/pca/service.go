@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/openpca/openpca/internal/iam"
 )
 
 // IdempotencyWindow is how long AWS honours an idempotency token.
@@ -62,6 +64,7 @@ type Service struct {
 	KeyStandards []string
 
 	background sync.WaitGroup
+	policies   policyCache
 }
 
 func (s *Service) rand() io.Reader {
@@ -75,6 +78,11 @@ func (s *Service) rand() io.Reader {
 type Caller struct {
 	Account string
 	ARN     string
+	// Root says the caller is its account's root user, allowed everything
+	// on its own account's CAs.
+	Root bool
+	// Policies are the caller's identity policies.
+	Policies []*iam.Policy
 }
 
 // now is kept to the millisecond, the precision AWS reports and the store keeps.
@@ -93,46 +101,62 @@ func (s *Service) newID() string {
 	return uuid.NewString()
 }
 
-// load resolves a CA ARN for caller. A CA of another account is
-// AccessDenied, as in AWS; one whose deletion window has passed is gone.
+// load returns the CA named by arn once caller is authorized to perform
+// action on it (see authorize). A CA whose deletion window has passed is gone.
 func (s *Service) load(ctx context.Context, caller Caller, action, arn string) (*CA, error) {
-	ref, err := s.resolve(caller, action, arn)
+	return s.loadWith(ctx, caller, action, arn, nil)
+}
+
+// loadWith is load with the request's condition keys.
+func (s *Service) loadWith(ctx context.Context, caller Caller, action, arn string, conditions map[string][]string) (*CA, error) {
+	ref, err := parseCAArn(arn)
 	if err != nil {
 		return nil, err
 	}
-	ca, err := s.Store.GetCA(ctx, ref.Account, ref.ID)
-	if errors.Is(err, ErrNotFound) || (err == nil && ca.purged(s.now())) {
+	var ca *CA
+	if ref.Region == s.Region && ref.Partition == s.partition() {
+		got, err := s.Store.GetCA(ctx, ref.Account, ref.ID)
+		switch {
+		case err == nil && !got.purged(s.now()):
+			ca = got
+		case err != nil && !errors.Is(err, ErrNotFound):
+			return nil, err
+		}
+	}
+	// Authorization comes first, as in AWS: a caller that may not act on
+	// the CA learns nothing of whether it exists.
+	policy := ""
+	if ca != nil {
+		policy = ca.Policy
+	}
+	if err := s.authorize(caller, action, arn, ref.Account, policy, conditions); err != nil {
+		return nil, err
+	}
+	if ca == nil {
 		return nil, notFound(arn)
 	}
-	return ca, err
+	return ca, nil
 }
 
-func (s *Service) resolve(caller Caller, action, arn string) (caRef, error) {
-	ref, err := parseCAArn(arn)
-	if err != nil {
-		return ref, err
-	}
-	if ref.Account != caller.Account {
-		return ref, Errorf(KindAccessDenied, "User: %s is not authorized to perform: acm-pca:%s on resource: %s", caller.ARN, action, arn)
-	}
-	if ref.Region != s.Region || ref.Partition != s.partition() {
-		return ref, notFound(arn)
-	}
-	return ref, nil
-}
-
-// update runs mutate on the CA named by arn inside one store transaction.
+// update runs mutate on the CA named by arn inside one store transaction,
+// once caller is authorized to perform action on it.
 func (s *Service) update(ctx context.Context, caller Caller, action, arn string, mutate func(*CA) error) (*CA, error) {
-	ref, err := s.resolve(caller, action, arn)
+	seen, err := s.load(ctx, caller, action, arn)
 	if err != nil {
 		return nil, err
 	}
 	if s.OCSP != nil {
 		defer s.OCSP.InvalidateCAs() // status, certificate or OCSP setting may have changed
 	}
-	ca, err := s.Store.UpdateCA(ctx, ref.Account, ref.ID, func(ca *CA) error {
+	ca, err := s.Store.UpdateCA(ctx, seen.Account, seen.ID, func(ca *CA) error {
 		if ca.purged(s.now()) {
 			return ErrNotFound
+		}
+		if ca.Policy != seen.Policy {
+			// The resource policy changed since the check above.
+			if err := s.authorize(caller, action, arn, ca.Account, ca.Policy, nil); err != nil {
+				return err
+			}
 		}
 		return mutate(ca)
 	})
@@ -163,6 +187,9 @@ type CreateRequest struct {
 // CreateCA creates a CA and returns it. A repeated idempotency token within
 // IdempotencyWindow returns the CA the first call created.
 func (s *Service) CreateCA(ctx context.Context, caller Caller, req CreateRequest) (*CA, error) {
+	if err := s.authorize(caller, "CreateCertificateAuthority", "*", caller.Account, "", nil); err != nil {
+		return nil, err
+	}
 	if err := checkAlgorithms(req.Config.KeyAlgorithm, req.Config.SigningAlgorithm); err != nil {
 		return nil, err
 	}
@@ -233,6 +260,9 @@ type UpdateRequest struct {
 
 // UpdateCA enables or disables a CA and changes its revocation configuration.
 func (s *Service) UpdateCA(ctx context.Context, caller Caller, arn string, req UpdateRequest) error {
+	if _, err := s.load(ctx, caller, "UpdateCertificateAuthority", arn); err != nil {
+		return err
+	}
 	if req.Status != nil && *req.Status != StatusActive && *req.Status != StatusDisabled {
 		return Errorf(KindInvalidArgs, "The status %s is not valid for UpdateCertificateAuthority; use ACTIVE or DISABLED.", *req.Status)
 	}

@@ -20,6 +20,9 @@ type Store interface {
 	// ListCAs returns up to limit CAs of account, ordered by creation time then
 	// ID, strictly after the given position (zero values for the first page).
 	ListCAs(ctx context.Context, account string, after ListPosition, limit int) ([]*CA, error)
+	// ListSharedCAs is ListCAs over the CAs of every account but notAccount
+	// that have a resource policy.
+	ListSharedCAs(ctx context.Context, notAccount string, after ListPosition, limit int) ([]*CA, error)
 	// UpdateCA reads the CA, lets mutate change it and saves the result in one
 	// transaction, so concurrent updates cannot interleave. An error from
 	// mutate aborts the update and is returned unchanged.
@@ -74,6 +77,15 @@ type Store interface {
 	SetAuditReportStatus(ctx context.Context, caID, id, status string) error
 	// AuditReportsInStatus returns every report, of any CA, in status.
 	AuditReportsInStatus(ctx context.Context, status string) ([]*AuditReport, error)
+	// CreatePermission saves a grant; ErrConflict when the CA already has
+	// one for the same principal and source account.
+	CreatePermission(ctx context.Context, p *Permission) error
+	// ListPermissions returns up to limit grants of a CA, ordered by
+	// principal then source account, strictly after the given pair (empty
+	// strings for the first page).
+	ListPermissions(ctx context.Context, caID, afterPrincipal, afterSourceAccount string, limit int) ([]*Permission, error)
+	// DeletePermission removes a grant; ErrNotFound when there is none.
+	DeletePermission(ctx context.Context, caID, principal, sourceAccount string) error
 	// PurgeCA removes a CA and everything that belongs to it.
 	PurgeCA(ctx context.Context, account, id string) error
 	// PurgeDeletedBefore removes every DELETED CA whose restoration window ended before t.

@@ -11,6 +11,9 @@ const MaxTags = 50
 
 // TagCA adds tags to a CA, overwriting the values of keys it already has.
 func (s *Service) TagCA(ctx context.Context, caller Caller, arn string, tags []Tag) error {
+	if _, err := s.load(ctx, caller, "TagCertificateAuthority", arn); err != nil {
+		return err
+	}
 	if err := checkTagKeys(tags); err != nil {
 		return err
 	}
@@ -31,6 +34,9 @@ func (s *Service) TagCA(ctx context.Context, caller Caller, arn string, tags []T
 // UntagCA removes tags. A tag given without a value is removed whatever its
 // value; one given with a value only when the values match.
 func (s *Service) UntagCA(ctx context.Context, caller Caller, arn string, tags []Tag) error {
+	if _, err := s.load(ctx, caller, "UntagCertificateAuthority", arn); err != nil {
+		return err
+	}
 	if err := checkTagKeys(tags); err != nil {
 		return err
 	}

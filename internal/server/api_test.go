@@ -587,13 +587,3 @@ func TestARNHandling(t *testing.T) {
 		wantAPIError(t, err, "AccessDeniedException", "is not authorized to perform: acm-pca:DescribeCertificateAuthority on resource")
 	})
 }
-
-// Operations whose features have not landed answer NotImplemented, naming
-// the operation, in both protocols.
-func TestNotYetImplemented(t *testing.T) {
-	forEachProtocol(t, func(t *testing.T, e *testEnv, c *acmpca.Client) {
-		arn := create(t, c, &acmpca.CreateCertificateAuthorityInput{})
-		_, err := c.GetPolicy(context.Background(), &acmpca.GetPolicyInput{ResourceArn: &arn})
-		wantAPIError(t, err, "NotImplemented", "GetPolicy")
-	})
-}

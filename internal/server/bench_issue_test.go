@@ -99,11 +99,14 @@ func BenchmarkIssue(b *testing.B) {
 }
 
 func signedRequestTarget(b testing.TB, srv *Server, url, op string, body []byte) replay {
+	return signedRequestAs(b, aws.Credentials{AccessKeyID: srv.Key.AccessKeyID, SecretAccessKey: srv.Key.SecretAccessKey}, url, op, body)
+}
+
+func signedRequestAs(b testing.TB, creds aws.Credentials, url, op string, body []byte) replay {
 	req, _ := http.NewRequest(http.MethodPost, url+"/", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	req.Header.Set("X-Amz-Target", "ACMPrivateCA."+op)
 	sum := sha256.Sum256(body)
-	creds := aws.Credentials{AccessKeyID: srv.Key.AccessKeyID, SecretAccessKey: srv.Key.SecretAccessKey}
 	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "acm-pca", "us-east-1", time.Now()); err != nil {
 		b.Fatal(err)
 	}

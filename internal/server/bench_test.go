@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
 // BenchmarkDescribeCA measures DescribeCertificateAuthority over loopback HTTP
@@ -34,6 +37,19 @@ func BenchmarkDescribeCA(b *testing.B) {
 	})
 	b.Run("describe-sigv4", func(b *testing.B) {
 		runClients(b, signedRequest(b, srv, ts.URL, body))
+	})
+	// A principal other than the root: its key and identity policy come from
+	// the principal cache, and iam evaluates the policy on every request.
+	creds, err := srv.principals.Create(context.Background(), testAccount, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"acm-pca:DescribeCertificateAuthority","Resource":"` + arn + `"}]}`
+	if err := srv.principals.AttachPolicy(context.Background(), testAccount, "bench", "describe", policy); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("describe-sigv4-principal", func(b *testing.B) {
+		runClients(b, signedRequestAs(b, aws.Credentials{AccessKeyID: creds.AccessKeyID, SecretAccessKey: creds.SecretAccessKey}, ts.URL, "DescribeCertificateAuthority", body))
 	})
 }
 

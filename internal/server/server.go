@@ -34,6 +34,7 @@ import (
 	"github.com/openpca/openpca/internal/objstore/s3store"
 	"github.com/openpca/openpca/internal/ocsp"
 	"github.com/openpca/openpca/internal/pca"
+	"github.com/openpca/openpca/internal/principals"
 	"github.com/openpca/openpca/internal/sigv4"
 	"github.com/openpca/openpca/internal/store/postgres"
 	"github.com/openpca/openpca/internal/store/sqlite"
@@ -82,6 +83,9 @@ type Config struct {
 	CertificateLimit int64
 	// RevokedLimit caps unexpired revoked certificates per COMPLETE CRL (0: AWS's 1,000,000).
 	RevokedLimit int64
+	// PrincipalCacheTTL is how long a principal's key and policies are
+	// trusted after being read (0: principals.DefaultTTL; negative: no cache).
+	PrincipalCacheTTL time.Duration
 	// Now is the domain's clock; nil means time.Now. SigV4 always uses the wall clock.
 	Now func() time.Time
 }
@@ -102,6 +106,7 @@ type Server struct {
 	background sync.WaitGroup
 	handler    http.Handler
 	root       pca.Caller
+	principals *principals.Admin
 	Key        credentials.Key
 	Registry   *prometheus.Registry
 }
@@ -131,7 +136,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	store, err := openStore(ctx, cfg)
+	store, err := OpenStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -146,9 +151,17 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
-	keyManager, keyStandards, err := openKeys(cfg, kek, log)
+	// Software keys are always there, for the CAs that have them and to
+	// seal principals' secrets.
+	soft, err := softkey.New(kek)
 	clear(kek)
 	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	keyManager, keyStandards, err := openKeys(cfg, soft, log)
+	if err != nil {
+		soft.Close()
 		store.Close()
 		return nil, err
 	}
@@ -181,16 +194,23 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 
-	root := pca.Caller{Account: cfg.AccountID, ARN: "arn:aws:iam::" + cfg.AccountID + ":root"}
+	root := pca.Caller{Account: cfg.AccountID, ARN: "arn:aws:iam::" + cfg.AccountID + ":root", Root: true}
+	// Principals other than the root are read per request (through a cache
+	// of a few seconds), so the operator's changes apply without a restart.
+	resolver := &principals.Resolver{Store: store, Sealer: soft, TTL: cfg.PrincipalCacheTTL, Log: log}
 	verifier := &sigv4.Verifier{
 		Service: "acm-pca",
 		Region:  cfg.Region,
 		// Signatures are checked against the wall clock, never a test clock.
-		Lookup: func(_ context.Context, id string) (string, bool, error) {
+		Lookup: func(ctx context.Context, id string) (string, bool, error) {
 			if id == key.AccessKeyID {
 				return key.SecretAccessKey, true, nil
 			}
-			return "", false, nil
+			p, err := resolver.Lookup(ctx, id)
+			if err != nil || p == nil {
+				return "", false, err
+			}
+			return p.Secret, true, nil
 		},
 	}
 	apiHandler := &awsproto.Service{
@@ -199,10 +219,23 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Operations:   instrument(reg, api.Operations(acmpca.New(domain))),
 		Logger:       log,
 		Authenticate: func(r *http.Request, body []byte) (context.Context, error) {
-			if _, err := verifier.Verify(r, body); err != nil {
+			id, err := verifier.Verify(r, body)
+			if err != nil {
 				return nil, err
 			}
-			return acmpca.WithCaller(r.Context(), root), nil
+			if id == key.AccessKeyID {
+				return acmpca.WithCaller(r.Context(), root), nil
+			}
+			// Verify has just looked the key up: this read is a cache hit.
+			p, err := resolver.Lookup(r.Context(), id)
+			if err != nil {
+				return nil, err
+			}
+			if p == nil {
+				// Deleted between the two lookups (cache disabled).
+				return nil, &awsproto.GenericError{Code: sigv4.CodeUnrecognizedClient, Status: http.StatusForbidden, Message: "The security token included in the request is invalid."}
+			}
+			return acmpca.WithCaller(r.Context(), pca.Caller{Account: p.Account, ARN: p.ARN, Policies: p.Policies}), nil
 		},
 	}
 
@@ -221,7 +254,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	mux.Handle("/", apiHandler)
 
-	return &Server{cfg: cfg, log: log, store: store, keys: keyManager, domain: domain, objects: objects, files: files, crls: crls, events: emitter, ocsp: responder, handler: mux, root: root, Key: key, Registry: reg}, nil
+	return &Server{cfg: cfg, log: log, store: store, keys: keyManager, domain: domain, objects: objects, files: files, crls: crls, events: emitter, ocsp: responder, handler: mux, root: root,
+		principals: &principals.Admin{Store: store, Sealer: soft, Now: cfg.Now}, Key: key, Registry: reg}, nil
 }
 
 // Handler serves the API, /healthz and /metrics.
@@ -239,13 +273,10 @@ func (s *Server) Close() error {
 }
 
 // openKeys returns the key manager and the key storage standards new CA
-// keys meet (nil for software keys). Software keys are always available,
-// for the CAs that have them; with a PKCS#11 token, new keys go there.
-func openKeys(cfg Config, kek []byte, log *slog.Logger) (keys.Manager, []string, error) {
-	soft, err := softkey.New(kek)
-	if err != nil {
-		return nil, nil, err
-	}
+// keys meet (nil for software keys): soft serves the CAs that have software
+// keys; with a PKCS#11 token, new keys go there.
+func openKeys(cfg Config, soft *softkey.Manager, log *slog.Logger) (keys.Manager, []string, error) {
+	var err error
 	backends := map[string]keys.Manager{keys.BackendSoft: soft}
 	create := keys.BackendSoft
 	var standards []string
@@ -273,10 +304,15 @@ func openKeys(cfg Config, kek []byte, log *slog.Logger) (keys.Manager, []string,
 	return r, standards, nil
 }
 
-// openStore opens PostgreSQL when a database URL is set, else the embedded file.
-func openStore(ctx context.Context, cfg Config) (*sqlstore.Store, error) {
+// OpenStore opens the database cfg names, as `openpca serve` and the
+// operator commands do: PostgreSQL when DatabaseURL is set, else the
+// embedded file in DataDir.
+func OpenStore(ctx context.Context, cfg Config) (*sqlstore.Store, error) {
 	if cfg.DatabaseURL != "" {
 		return postgres.Open(ctx, cfg.DatabaseURL)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
 	}
 	return sqlite.Open(ctx, filepath.Join(cfg.DataDir, "openpca.db"))
 }

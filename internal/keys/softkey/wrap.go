@@ -41,6 +41,13 @@ func (m *Manager) wrap(id, algorithm string, plaintext []byte) ([]byte, error) {
 }
 
 func (m *Manager) unwrap(id string, wrapped []byte) (string, []byte, error) {
+	algorithm, plaintext, err := m.open(id, wrapped, keys.CheckAlgorithm)
+	return algorithm, plaintext, err
+}
+
+// open checks the header, lets checkLabel vet the label (the algorithm of a
+// key, or secretLabel) and decrypts.
+func (m *Manager) open(id string, wrapped []byte, checkLabel func(string) error) (string, []byte, error) {
 	s := cryptobyte.String(wrapped)
 	var (
 		version    uint8
@@ -57,7 +64,7 @@ func (m *Manager) unwrap(id string, wrapped []byte) (string, []byte, error) {
 	if subtle.ConstantTimeCompare(kcv, m.kcv[:]) != 1 {
 		return "", nil, fmt.Errorf("softkey: key %s was wrapped under a different key-encryption key", id)
 	}
-	if err := keys.CheckAlgorithm(string(algorithm)); err != nil {
+	if err := checkLabel(string(algorithm)); err != nil {
 		return "", nil, fmt.Errorf("softkey: key %s: %w", id, err)
 	}
 	header := wrapped[:len(wrapped)-len(s)-nonceSize]

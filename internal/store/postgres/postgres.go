@@ -43,7 +43,7 @@ func Open(ctx context.Context, url string) (*sqlstore.Store, error) {
 		Name:              "postgres",
 		Rebind:            Rebind,
 		ForUpdate:         " FOR UPDATE",
-		Types:             strings.NewReplacer(" BLOB ", " BYTEA "),
+		Types:             strings.NewReplacer(" BLOB ", " BYTEA ", " BLOB,", " BYTEA,"),
 		Snapshot:          sql.LevelRepeatableRead,
 		IsUniqueViolation: func(err error) bool { return code(err) == "23505" },
 		// Deadlocks between nodes' batches, and serialization failures,

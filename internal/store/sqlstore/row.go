@@ -16,20 +16,20 @@ type caRow struct {
 	Serial                                                         string
 	NotBefore, NotAfter                                            int64
 	KeyStorage, UsageMode, Config, Revocation, Tags                string
-	KeyHandle, CSR, Certificate, CertificateChain                  string
+	KeyHandle, CSR, Certificate, CertificateChain, Policy          string
 }
 
 // dest and args list the columns in caColumns order.
 func (r *caRow) dest() []any {
 	return []any{&r.ID, &r.Account, &r.Type, &r.Status, &r.StatusBeforeDeletion, &r.FailureReason, &r.CreatedAt,
 		&r.LastStateChangeAt, &r.RestorableUntil, &r.Serial, &r.NotBefore, &r.NotAfter, &r.KeyStorage, &r.UsageMode,
-		&r.Config, &r.Revocation, &r.Tags, &r.KeyHandle, &r.CSR, &r.Certificate, &r.CertificateChain}
+		&r.Config, &r.Revocation, &r.Tags, &r.KeyHandle, &r.CSR, &r.Certificate, &r.CertificateChain, &r.Policy}
 }
 
 func (r *caRow) args() []any {
 	return []any{r.ID, r.Account, r.Type, r.Status, r.StatusBeforeDeletion, r.FailureReason, r.CreatedAt,
 		r.LastStateChangeAt, r.RestorableUntil, r.Serial, r.NotBefore, r.NotAfter, r.KeyStorage, r.UsageMode,
-		r.Config, r.Revocation, r.Tags, r.KeyHandle, r.CSR, r.Certificate, r.CertificateChain}
+		r.Config, r.Revocation, r.Tags, r.KeyHandle, r.CSR, r.Certificate, r.CertificateChain, r.Policy}
 }
 
 func toRow(ca *pca.CA) (*caRow, error) {
@@ -57,6 +57,7 @@ func toRow(ca *pca.CA) (*caRow, error) {
 		NotBefore: millis(ca.NotBefore), NotAfter: millis(ca.NotAfter),
 		KeyStorage: ca.KeyStorage, UsageMode: ca.UsageMode, Config: string(cfg), Revocation: string(rev), Tags: string(tags),
 		KeyHandle: string(key), CSR: ca.CSR, Certificate: ca.Certificate, CertificateChain: ca.CertificateChain,
+		Policy: ca.Policy,
 	}, nil
 }
 
@@ -68,7 +69,7 @@ func (r *caRow) toCA() (*pca.CA, error) {
 		RestorableUntil: fromMillis(r.RestorableUntil), Serial: r.Serial,
 		NotBefore: fromMillis(r.NotBefore), NotAfter: fromMillis(r.NotAfter),
 		KeyStorage: r.KeyStorage, UsageMode: r.UsageMode,
-		CSR: r.CSR, Certificate: r.Certificate, CertificateChain: r.CertificateChain,
+		CSR: r.CSR, Certificate: r.Certificate, CertificateChain: r.CertificateChain, Policy: r.Policy,
 	}
 	if err := json.Unmarshal([]byte(r.Config), &ca.Config); err != nil {
 		return nil, fmt.Errorf("sqlstore: decode config of %s: %w", r.ID, err)

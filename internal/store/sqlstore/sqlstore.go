@@ -199,7 +199,7 @@ func (s *Store) withTx(ctx context.Context, fn func(*sql.Tx) error) error {
 
 const caColumns = `id, account, type, status, status_before_deletion, failure_reason, created_at,
 	last_state_change_at, restorable_until, serial, not_before, not_after, key_storage, usage_mode, config, revocation, tags,
-	key_handle, csr, certificate, certificate_chain`
+	key_handle, csr, certificate, certificate_chain, policy`
 
 // CreateCA implements pca.Store.
 func (s *Store) CreateCA(ctx context.Context, ca *pca.CA, idem *pca.Idempotency) (*pca.CA, error) {
@@ -208,7 +208,7 @@ func (s *Store) CreateCA(ctx context.Context, ca *pca.CA, idem *pca.Idempotency)
 		return nil, err
 	}
 	existing, err := s.insertOnce(ctx, idem, ca.ID, ca.CreatedAt, func(tx *sql.Tx) error {
-		_, err := s.exec(ctx, tx, `INSERT INTO certificate_authorities (`+caColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, row.args()...)
+		_, err := s.exec(ctx, tx, `INSERT INTO certificate_authorities (`+caColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, row.args()...)
 		return err
 	})
 	switch {
@@ -391,6 +391,13 @@ func (s *Store) ListCAs(ctx context.Context, account string, after pca.ListPosit
 		ORDER BY created_at, id LIMIT ?`, account, millis(after.CreatedAt), millis(after.CreatedAt), after.ID, limit)
 }
 
+// ListSharedCAs implements pca.Store.
+func (s *Store) ListSharedCAs(ctx context.Context, notAccount string, after pca.ListPosition, limit int) ([]*pca.CA, error) {
+	return s.listCAs(ctx, `SELECT `+caColumns+` FROM certificate_authorities
+		WHERE policy <> '' AND account <> ? AND (created_at > ? OR (created_at = ? AND id > ?))
+		ORDER BY created_at, id LIMIT ?`, notAccount, millis(after.CreatedAt), millis(after.CreatedAt), after.ID, limit)
+}
+
 func (s *Store) listCAs(ctx context.Context, query string, args ...any) ([]*pca.CA, error) {
 	rows, err := s.query(ctx, nil, query, args...)
 	if err != nil {
@@ -431,7 +438,7 @@ func (s *Store) UpdateCA(ctx context.Context, account, id string, mutate func(*p
 		if _, err := s.exec(ctx, tx, `UPDATE certificate_authorities SET type = ?, status = ?, status_before_deletion = ?,
 			failure_reason = ?, created_at = ?, last_state_change_at = ?, restorable_until = ?, serial = ?, not_before = ?,
 			not_after = ?, key_storage = ?, usage_mode = ?, config = ?, revocation = ?, tags = ?,
-			key_handle = ?, csr = ?, certificate = ?, certificate_chain = ? WHERE account = ? AND id = ?`, args...); err != nil {
+			key_handle = ?, csr = ?, certificate = ?, certificate_chain = ?, policy = ? WHERE account = ? AND id = ?`, args...); err != nil {
 			return err
 		}
 		out = ca

@@ -36,6 +36,9 @@ func Run(t *testing.T, open func(t *testing.T) pca.Store) {
 		"Revocations":                testRevocations,
 		"CRLSnapshot":                testCRLSnapshot,
 		"Partitions":                 testPartitions,
+		"ResourcePolicy":             testResourcePolicy,
+		"Permissions":                testPermissions,
+		"Principals":                 testPrincipals,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
