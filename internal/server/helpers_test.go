@@ -92,12 +92,12 @@ func newTestEnvWith(t testing.TB, logs io.Writer, adjust func(*Config)) *testEnv
 		Now:         clock.Now,
 		CRLDebounce: 200 * time.Millisecond,
 	}
-	if os.Getenv("OPENPCA_TEST_STORE") == "postgres" {
-		cfg.DatabaseURL = pgtest.URL(t)
-		cfg.MasterKey = testMasterKey
-	}
 	if adjust != nil {
 		adjust(&cfg)
+	}
+	if os.Getenv("OPENPCA_TEST_STORE") == "postgres" && cfg.DatabaseURL == "" {
+		cfg.DatabaseURL = databaseFor(t, cfg.DataDir)
+		cfg.MasterKey = testMasterKey
 	}
 	srv, err := New(context.Background(), cfg)
 	if err != nil {
@@ -113,6 +113,24 @@ func newTestEnvWith(t testing.TB, logs io.Writer, adjust func(*Config)) *testEnv
 		srv.Close()
 	})
 	return &testEnv{srv: srv, ts: ts, clock: clock}
+}
+
+var (
+	databasesMu sync.Mutex
+	databases   = map[string]string{}
+)
+
+// databaseFor gives each data directory a PostgreSQL schema of its own, so
+// a server restarted on the same directory finds its database again.
+func databaseFor(t testing.TB, dataDir string) string {
+	databasesMu.Lock()
+	defer databasesMu.Unlock()
+	if url, ok := databases[dataDir]; ok {
+		return url
+	}
+	url := pgtest.KeptURL(t)
+	databases[dataDir] = url
+	return url
 }
 
 func newTestServer(t testing.TB) (*Server, *httptest.Server) {

@@ -23,6 +23,18 @@ const EnvURL = "OPENPCA_TEST_DATABASE_URL"
 // URL whose connections use it. Without EnvURL the test is skipped.
 func URL(t testing.TB) string {
 	t.Helper()
+	return newSchema(t, true)
+}
+
+// KeptURL is URL for a schema that outlives t, for servers a test restarts
+// from its subtests; the throwaway cluster takes it away at the end.
+func KeptURL(t testing.TB) string {
+	t.Helper()
+	return newSchema(t, false)
+}
+
+func newSchema(t testing.TB, drop bool) string {
+	t.Helper()
 	base := os.Getenv(EnvURL)
 	if base == "" {
 		t.Skip(EnvURL + " is not set; scripts/test.sh starts a throwaway PostgreSQL")
@@ -38,14 +50,16 @@ func URL(t testing.TB) string {
 	if _, err := db.Exec(`CREATE SCHEMA ` + schema); err != nil {
 		t.Fatalf("create schema: %v", err)
 	}
-	t.Cleanup(func() {
-		db, err := sql.Open("pgx", base)
-		if err != nil {
-			return
-		}
-		defer db.Close()
-		db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
-	})
+	if drop {
+		t.Cleanup(func() {
+			db, err := sql.Open("pgx", base)
+			if err != nil {
+				return
+			}
+			defer db.Close()
+			db.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+		})
+	}
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatal(err)
