@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
@@ -112,6 +114,38 @@ func storeEnv(t testing.TB) []string {
 	env := []string{"OPENPCA_DATABASE_URL=" + pgtest.URL(t), "OPENPCA_MASTER_KEY=" + base64.StdEncoding.EncodeToString(key)}
 	stores[t.Name()] = env
 	return env
+}
+
+// databaseFiles lists the files holding the database of the server started
+// in dir: the embedded SQLite file and its WAL, or every file of the test
+// PostgreSQL cluster, checkpointed so the tables hold what the WAL does.
+func databaseFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	env := storeEnv(t)
+	if env == nil {
+		files, _ := filepath.Glob(filepath.Join(dir, "openpca-data", "openpca.db*"))
+		return files
+	}
+	cluster := os.Getenv("OPENPCA_TEST_POSTGRES_DIR")
+	if cluster == "" {
+		t.Skip("OPENPCA_TEST_POSTGRES_DIR is not set: the PostgreSQL cluster's files are not reachable")
+	}
+	db, err := sql.Open("pgx", strings.TrimPrefix(env[0], "OPENPCA_DATABASE_URL="))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CHECKPOINT`); err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	filepath.WalkDir(cluster, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			files = append(files, path)
+		}
+		return nil
+	})
+	return files
 }
 
 func freeAddr(t testing.TB) string {

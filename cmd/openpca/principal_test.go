@@ -16,6 +16,7 @@ func openpca(t *testing.T, bin, dir string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), storeEnv(t)...) // the server's database
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -73,13 +74,10 @@ func TestPrincipalCommandsWithAWSCLI(t *testing.T) {
 	// The secret is not in the database in the clear.
 	secret := profile[strings.Index(profile, "aws_secret_access_key = ")+len("aws_secret_access_key = "):]
 	secret = strings.TrimSpace(strings.SplitN(secret, "\n", 2)[0])
-	db, err := os.ReadFile(filepath.Join(dir, "openpca-data", "openpca.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	wal, _ := os.ReadFile(filepath.Join(dir, "openpca-data", "openpca.db-wal"))
-	if strings.Contains(string(db)+string(wal), secret) {
-		t.Fatal("the secret access key is stored in plaintext")
+	for _, f := range databaseFiles(t, dir) {
+		if data, _ := os.ReadFile(f); strings.Contains(string(data), secret) {
+			t.Fatalf("the secret access key is stored in plaintext in %s", f)
+		}
 	}
 
 	// No policy yet: refused.
@@ -92,6 +90,7 @@ func TestPrincipalCommandsWithAWSCLI(t *testing.T) {
 
 	// The running server sees the policy within its cache lifetime.
 	var msg string
+	var err error
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		if msg, err = awsCLIAs(t, addr, credFile, "ci", "describe-certificate-authority", "--certificate-authority-arn", arn); err == nil {
