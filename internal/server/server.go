@@ -112,7 +112,7 @@ type Server struct {
 }
 
 // New opens the data directory and builds the server; Close releases it.
-func New(ctx context.Context, cfg Config) (*Server, error) {
+func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -136,19 +136,25 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	store, err := OpenStore(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
 	if cfg.DatabaseURL != "" && cfg.MasterKey == "" && cfg.MasterKeyFile == "" {
-		store.Close()
 		// A key generated here would be this node's alone, and the other
 		// nodes could not use the CA keys it encrypts.
 		return nil, errors.New("a shared database needs the same master key on every node: set OPENPCA_MASTER_KEY or --master-key-file")
 	}
+	// On failure, what was opened is closed again, last first.
+	var opened []func() error
+	defer func() {
+		for i := len(opened) - 1; err != nil && i >= 0; i-- {
+			opened[i]()
+		}
+	}()
+	store, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	opened = append(opened, store.Close)
 	kek, err := softkey.LoadKEK(cfg.MasterKey, cfg.MasterKeyFile, cfg.DataDir, log)
 	if err != nil {
-		store.Close()
 		return nil, err
 	}
 	// Software keys are always there, for the CAs that have them and to
@@ -156,19 +162,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	soft, err := softkey.New(kek)
 	clear(kek)
 	if err != nil {
-		store.Close()
 		return nil, err
 	}
 	keyManager, keyStandards, err := openKeys(cfg, soft, log)
 	if err != nil {
 		soft.Close()
-		store.Close()
 		return nil, err
 	}
+	opened = append(opened, keyManager.Close)
 	objects, files, objectBase, err := openObjects(ctx, cfg)
 	if err != nil {
-		keyManager.Close()
-		store.Close()
 		return nil, err
 	}
 	domain := &pca.Service{Store: store, Keys: keyManager, Buckets: bucketChecker{objects}, Region: cfg.Region, ObjectBaseURL: objectBase,
@@ -179,18 +182,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	domain.Objects = objectWriter{objects}
 	domain.TempDir = filepath.Join(cfg.DataDir, "tmp")
 	if err := os.MkdirAll(domain.TempDir, 0o700); err != nil {
-		keyManager.Close()
-		store.Close()
 		return nil, err
 	}
 	responder := ocsp.New(ocspBackend{domain}, ocsp.Config{}, reg, log)
 	domain.OCSP = responder
 	crls := crlpub.New(domain, objects, crlpub.Config{Debounce: cfg.CRLDebounce, RetryMax: cfg.CRLRetryMax, Scan: cfg.crlScan}, reg, log)
 	domain.CRLs = crls
+	opened = append(opened, func() error { domain.Wait(); return nil }) // key generation resumed below
 	if err := errors.Join(domain.ResumeCreation(ctx), domain.ResumeAuditReports(ctx)); err != nil {
-		domain.Wait()
-		keyManager.Close()
-		store.Close()
 		return nil, err
 	}
 
@@ -233,7 +232,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			}
 			if p == nil {
 				// Deleted between the two lookups (cache disabled).
-				return nil, &awsproto.GenericError{Code: sigv4.CodeUnrecognizedClient, Status: http.StatusForbidden, Message: "The security token included in the request is invalid."}
+				return nil, sigv4.ErrUnrecognizedClient()
 			}
 			return acmpca.WithCaller(r.Context(), pca.Caller{Account: p.Account, ARN: p.ARN, Policies: p.Policies}), nil
 		},

@@ -45,6 +45,11 @@ func refuse(code, msg string) *Error {
 	return &Error{Code: code, Status: refusalStatus, Message: msg}
 }
 
+// ErrUnrecognizedClient is the refusal for an access key nobody has.
+func ErrUnrecognizedClient() *Error {
+	return refuse(CodeUnrecognizedClient, "The security token included in the request is invalid.")
+}
+
 func incomplete(msg string) *Error { return refuse(CodeIncompleteSignature, msg) }
 
 func invalid(msg string) *Error { return refuse(CodeInvalidSignature, msg) }

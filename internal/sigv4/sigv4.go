@@ -118,7 +118,7 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (accessKeyID string, err
 			Message: "The request processing has failed because of an unknown error.", cause: err}
 	}
 	if !ok {
-		return "", refuse(CodeUnrecognizedClient, "The security token included in the request is invalid.")
+		return "", ErrUnrecognizedClient()
 	}
 
 	want, err := v.expected(r, a, secret, payloadHash, signedAt)
