@@ -190,11 +190,13 @@ type CRLState struct {
 	// zero when the published CRL is current.
 	DirtySince   time.Time
 	RevokedCount int64
-	ThisUpdate   time.Time
-	NextUpdate   time.Time
-	PublishedAt  time.Time
-	SizeBytes    int64
-	Entries      int64
+	// Revision counts the revocations the CRL has had, published or not.
+	Revision    int64
+	ThisUpdate  time.Time
+	NextUpdate  time.Time
+	PublishedAt time.Time
+	SizeBytes   int64
+	Entries     int64
 }
 
 // RevokedEntry is one line of a CRL.

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"time"
 
 	"github.com/openpca/openpca/internal/ocsp"
 	"github.com/openpca/openpca/internal/pca"
@@ -61,4 +62,57 @@ func (b ocspBackend) Status(ctx context.Context, caID, serial string) (ocsp.Stat
 		st.Reason = pca.ReasonCodes[cert.RevocationReason]
 	}
 	return st, nil
+}
+
+// watchRevocations tells the OCSP cache of revocations other nodes made,
+// every interval, until ctx ends; a node's own revocations reach it at once.
+// Each CRL row counts its revocations, so a poll reads one small row per
+// CRL and, for a CRL that changed, only the revocations it has not seen.
+// The first poll runs before watchRevocations returns its loop, so that the
+// baseline predates every answer the node caches.
+func (s *Server) watchRevocations(ctx context.Context, interval time.Duration) (loop func()) {
+	seen := map[[2]string]int64{}
+	poll := func(first bool) {
+		states, err := s.store.CRLStates(ctx, "")
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("reading revocations for the OCSP cache", "err", err)
+			}
+			return
+		}
+		for _, st := range states {
+			k := [2]string{st.CAID, st.Partition}
+			if st.Revision == seen[k] {
+				continue
+			}
+			if first {
+				// Nothing is cached yet: the baseline is enough.
+				seen[k] = st.Revision
+				continue
+			}
+			err := s.store.ReadCRL(ctx, st.CAID, st.Partition, seen[k], func(revision int64, entries func(func(pca.RevokedEntry) error) error) error {
+				if err := entries(func(e pca.RevokedEntry) error { s.ocsp.Revoked(st.CAID, e.Serial); return nil }); err != nil {
+					return err
+				}
+				seen[k] = revision
+				return nil
+			})
+			if err != nil && ctx.Err() == nil {
+				s.log.Warn("reading revocations for the OCSP cache", "ca", st.CAID, "err", err)
+			}
+		}
+	}
+	poll(true)
+	return func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				poll(false)
+			}
+		}
+	}
 }

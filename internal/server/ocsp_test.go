@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/acmpca"
 	"github.com/aws/aws-sdk-go-v2/service/acmpca/types"
 	xocsp "golang.org/x/crypto/ocsp"
+
+	"github.com/openpca/openpca/internal/store/postgres/pgtest"
 )
 
 // openssl ocsp against the URL in a certificate's AIA: good, then revoked
@@ -86,4 +88,47 @@ func TestOCSPWithOpenSSL(t *testing.T) {
 	if out := ask("-cert", leafFile); !strings.Contains(out, ": revoked") {
 		t.Fatalf("DISABLED CA:\n%s", out)
 	}
+}
+
+// Two nodes share PostgreSQL: a revocation made on one reaches the other's
+// OCSP answers, which it had cached as good, within a couple of seconds.
+func TestOCSPAcrossNodes(t *testing.T) {
+	dbURL := pgtest.URL(t)
+	shared := func(c *Config) {
+		c.DatabaseURL, c.MasterKey = dbURL, testMasterKey
+		c.AccessKeyID, c.SecretAccessKey = "OPCANODESTESTKEY0001", "nodes-test-secret-0123456789"
+	}
+	a, b := newTestEnvWith(t, nil, shared), newTestEnvWith(t, nil, shared)
+	ca := a.rootClient(protocols[0].opt)
+	rc := crlConfig("crl-bucket", "")
+	rc.OcspConfiguration = &types.OcspConfiguration{Enabled: aws.Bool(true)}
+	caArn, root := bootstrapRootWithCRL(t, ca, rc)
+	sig := types.SigningAlgorithmSha256withecdsa
+	leaf := issue(t, ca, caArn, &acmpca.IssueCertificateInput{Csr: newCSR(t, newKey(t, types.KeyAlgorithmEcPrime256v1), sig, "nodes.example.test"), SigningAlgorithm: sig})
+	req, err := xocsp.CreateRequest(leaf.cert, root.cert, &xocsp.RequestOptions{Hash: crypto.SHA1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := func() int {
+		resp, err := http.Get(a.ts.URL + "/ocsp/" + url.PathEscape(base64.StdEncoding.EncodeToString(req)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		parsed, err := xocsp.ParseResponseForCert(body, leaf.cert, root.cert)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return parsed.Status
+	}
+	if got := status(); got != xocsp.Good {
+		t.Fatalf("before revocation node A answers %d", got)
+	}
+	if err := revoke(b.rootClient(protocols[1].opt), caArn, serialOf(leaf.arn), types.RevocationReasonKeyCompromise); err != nil {
+		t.Fatal(err)
+	}
+	revokedAt := time.Now()
+	waitFor(t, 5*time.Second, func() bool { return status() == xocsp.Revoked })
+	t.Logf("node A answered revoked %v after node B's 200", time.Since(revokedAt).Round(time.Millisecond))
 }

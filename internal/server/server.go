@@ -396,6 +396,13 @@ func (s *Server) Start(ctx context.Context) {
 	go func() { defer s.background.Done(); s.sweep(ctx) }()
 	go func() { defer s.background.Done(); s.crls.Run(ctx) }()
 	go func() { defer s.background.Done(); s.events.Run(ctx) }()
+	if s.cfg.DatabaseURL != "" {
+		// Other nodes revoke too: their revocations must reach this
+		// node's OCSP cache within a second.
+		loop := s.watchRevocations(ctx, time.Second)
+		s.background.Add(1)
+		go func() { defer s.background.Done(); loop() }()
+	}
 }
 
 // sweep purges CAs whose restoration window has ended.

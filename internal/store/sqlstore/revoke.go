@@ -78,7 +78,7 @@ func (s *Store) ReservePartition(ctx context.Context, caID, newID string, size i
 	return id, err
 }
 
-const crlColumns = `c.account, r.ca_id, r.crl_partition, r.number, r.dirty_since, r.revoked_count, r.this_update, r.next_update,
+const crlColumns = `c.account, r.ca_id, r.crl_partition, r.number, r.dirty_since, r.revoked_count, r.revision, r.this_update, r.next_update,
 	r.published_at, r.size_bytes, r.entries FROM crls r JOIN certificate_authorities c ON c.id = r.ca_id`
 
 // CRLStates implements pca.Store.
@@ -96,7 +96,7 @@ func (s *Store) CRLStates(ctx context.Context, caID string) ([]pca.CRLState, err
 	for rows.Next() {
 		var st pca.CRLState
 		var dirty, this, next, published int64
-		if err := rows.Scan(&st.Account, &st.CAID, &st.Partition, &st.Number, &dirty, &st.RevokedCount, &this, &next, &published, &st.SizeBytes, &st.Entries); err != nil {
+		if err := rows.Scan(&st.Account, &st.CAID, &st.Partition, &st.Number, &dirty, &st.RevokedCount, &st.Revision, &this, &next, &published, &st.SizeBytes, &st.Entries); err != nil {
 			return nil, err
 		}
 		st.DirtySince, st.ThisUpdate, st.NextUpdate, st.PublishedAt = fromMillis(dirty), fromMillis(this), fromMillis(next), fromMillis(published)

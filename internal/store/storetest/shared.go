@@ -73,7 +73,7 @@ func testSharedRevoke(t *testing.T, nodes [2]pca.Store) {
 		t.Fatalf("%d revocations succeeded and %d found it done; want 20 and 60", won.Load(), already.Load())
 	}
 	states, err := nodes[1].CRLStates(context.Background(), ca.ID)
-	if err != nil || len(states) != 1 || states[0].RevokedCount != 20 {
+	if err != nil || len(states) != 1 || states[0].RevokedCount != 20 || states[0].Revision != 20 {
 		t.Fatalf("CRL state: %+v, %v", states, err)
 	}
 }
