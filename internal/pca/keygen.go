@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/openpca/openpca/internal/events"
 	"github.com/openpca/openpca/internal/issuance"
@@ -100,15 +101,19 @@ func (s *Service) startKeyGeneration(account, id string) {
 	}()
 }
 
-// ResumeCreation restarts key generation for CAs a previous process left in
-// CREATING, for example because it was killed.
-func (s *Service) ResumeCreation(ctx context.Context) error {
+// ResumeCreation restarts key generation for CAs left in CREATING for at
+// least stale, for example because the process making the key was killed.
+// Several nodes sharing a database pass a stale longer than any key takes,
+// so that they leave alone the CAs another node is still creating.
+func (s *Service) ResumeCreation(ctx context.Context, stale time.Duration) error {
 	cas, err := s.Store.CAsInStatus(ctx, StatusCreating)
 	if err != nil {
 		return err
 	}
 	for _, ca := range cas {
-		s.startKeyGeneration(ca.Account, ca.ID)
+		if !ca.LastStateChangeAt.After(s.now().Add(-stale)) {
+			s.startKeyGeneration(ca.Account, ca.ID)
+		}
 	}
 	return nil
 }
