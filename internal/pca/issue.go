@@ -44,6 +44,12 @@ func (s *Service) IssueCertificate(ctx context.Context, caller Caller, arn strin
 	if err != nil {
 		return "", err
 	}
+	if caller.Account != ca.Account && !crossAccountTemplate(template) {
+		// Whatever the resource policy says: AWS lets other accounts issue
+		// end-entity and path-length-0 subordinate certificates only.
+		return "", Errorf(KindAccessDenied, "User: %s is not authorized to perform: acm-pca:IssueCertificate on resource: %s because another account may not issue with %s",
+			caller.ARN, arn, template)
+	}
 	certArn, err := s.issue(ctx, ca, req)
 	if err != nil {
 		s.emit(events.CertificateIssuance, []string{arn}, map[string]any{"result": "failure"})

@@ -3,6 +3,7 @@ package pca
 import (
 	"context"
 	"encoding/base64"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -43,6 +44,13 @@ var CrossAccountTemplates = []string{
 	"EndEntityCertificate", "EndEntityClientAuthCertificate", "EndEntityServerAuthCertificate",
 	"BlankEndEntityCertificate_APIPassthrough", "BlankEndEntityCertificate_APICSRPassthrough",
 	"SubordinateCACertificate_PathLen0",
+}
+
+// crossAccountTemplate says another account may issue with the template.
+func crossAccountTemplate(arn string) bool {
+	name, ok := strings.CutSuffix(arn[strings.LastIndex(arn, ":")+1:], "/V1")
+	name, isTemplate := strings.CutPrefix(name, "template/")
+	return ok && isTemplate && slices.Contains(CrossAccountTemplates, name)
 }
 
 func (s *Service) sharedWith(caller Caller, ca *CA) bool {

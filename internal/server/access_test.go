@@ -538,6 +538,23 @@ func TestCrossAccountSharing(t *testing.T) {
 				t.Fatalf("OTHER_ACCOUNTS lists bob's own CA: %v", got)
 			}
 
+			// A policy that allows every template still lets another account
+			// use only those AWS allows across accounts.
+			anyTemplate := strings.Replace(sharePolicy(arn, otherAccount), `,
+  "Condition":{"StringEquals":{"acm-pca:TemplateArn":"arn:aws:acm-pca:::template/EndEntityCertificate/V1"}}`, "", 1)
+			if _, err := root.PutPolicy(ctx, &acmpca.PutPolicyInput{ResourceArn: &arn, Policy: aws.String(anyTemplate)}); err != nil {
+				t.Fatal(err)
+			}
+			withTemplate := func(name string) error {
+				_, err := bob.IssueCertificate(ctx, &acmpca.IssueCertificateInput{CertificateAuthorityArn: &arn, Csr: csr, SigningAlgorithm: types.SigningAlgorithmSha256withecdsa,
+					TemplateArn: aws.String(templatePrefix + name), Validity: &types.Validity{Type: types.ValidityPeriodTypeDays, Value: aws.Int64(7)}})
+				return err
+			}
+			if err := withTemplate("EndEntityServerAuthCertificate/V1"); err != nil {
+				t.Fatalf("a cross-account template under a policy that allows it: %v", err)
+			}
+			wantAccessDenied(t, withTemplate("CodeSigningCertificate/V1"), "IssueCertificate", "because another account may not issue with "+templatePrefix+"CodeSigningCertificate/V1")
+
 			if _, err := root.DeletePolicy(ctx, &acmpca.DeletePolicyInput{ResourceArn: &arn}); err != nil {
 				t.Fatal(err)
 			}
