@@ -304,8 +304,9 @@ func (p *Publisher) publish(ctx context.Context, k key, force bool) (err error) 
 	if err != nil {
 		return err
 	}
-	if !force && !due(prev, p.now()) {
-		return nil // published by another node since this job was scheduled
+	location := cfg.S3BucketName + "/" + pca.CRLKey(ca, partition)
+	if !force && !due(prev, p.now()) && prev.Location == location {
+		return nil // published since this job was scheduled, by another node perhaps
 	}
 	now := p.now().UTC().Truncate(time.Second)
 	// CRL Numbers are generation times in milliseconds, as AWS's are, and
@@ -374,7 +375,7 @@ func (p *Publisher) publish(ctx context.Context, k key, force bool) (err error) 
 	published := p.now()
 	if err := p.store.SaveCRLPublished(ctx, pca.CRLState{CAID: caID, Partition: partition, Number: number,
 		ThisUpdate: tmpl.ThisUpdate, NextUpdate: tmpl.NextUpdate, PublishedAt: published,
-		SizeBytes: stats.Bytes, Entries: stats.Entries}, cache.revision, p.cfg.Node); err != nil {
+		SizeBytes: stats.Bytes, Entries: stats.Entries, Location: location}, cache.revision, p.cfg.Node); err != nil {
 		return err
 	}
 	p.m.generated.WithLabelValues(caID).Inc()

@@ -191,7 +191,9 @@ type CRLState struct {
 	DirtySince   time.Time
 	RevokedCount int64
 	// Revision counts the revocations the CRL has had, published or not.
-	Revision    int64
+	Revision int64
+	// Location is the bucket/key the CRL was last published to.
+	Location    string
 	ThisUpdate  time.Time
 	NextUpdate  time.Time
 	PublishedAt time.Time

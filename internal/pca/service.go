@@ -283,7 +283,7 @@ func (s *Service) UpdateCA(ctx context.Context, caller Caller, arn string, req U
 			return err
 		}
 	}
-	_, err := s.update(ctx, caller, "UpdateCertificateAuthority", arn, func(ca *CA) error {
+	ca, err := s.update(ctx, caller, "UpdateCertificateAuthority", arn, func(ca *CA) error {
 		now := s.now()
 		if st := ca.Reported(now); st != StatusActive && st != StatusDisabled {
 			return Errorf(KindInvalidState, "The certificate authority must be in the ACTIVE or DISABLED state to be updated")
@@ -299,7 +299,31 @@ func (s *Service) UpdateCA(ctx context.Context, caller Caller, arn string, req U
 		}
 		return nil
 	})
+	if err == nil && req.Revocation.CRL != nil {
+		err = s.scheduleCRLs(ctx, ca)
+	}
 	return err
+}
+
+// scheduleCRLs has every CRL of ca looked at again, for a changed CRL
+// configuration: one now published elsewhere is published there.
+func (s *Service) scheduleCRLs(ctx context.Context, ca *CA) error {
+	if s.CRLs == nil || !ca.Revocation.CRL.Enabled {
+		return nil
+	}
+	states, err := s.Store.CRLStates(ctx, ca.ID)
+	if err != nil {
+		return err
+	}
+	if ca.Revocation.CRL.CrlType != "PARTITIONED" {
+		s.CRLs.Schedule(ca.Account, ca.ID, "")
+	}
+	for _, st := range states {
+		if st.Partition != "" {
+			s.CRLs.Schedule(ca.Account, ca.ID, st.Partition)
+		}
+	}
+	return nil
 }
 
 // DeleteCA deletes a CA. CAs that never got a key or failed are removed at

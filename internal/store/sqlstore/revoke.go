@@ -79,7 +79,7 @@ func (s *Store) ReservePartition(ctx context.Context, caID, newID string, size i
 }
 
 const crlColumns = `c.account, r.ca_id, r.crl_partition, r.number, r.dirty_since, r.revoked_count, r.revision, r.this_update, r.next_update,
-	r.published_at, r.size_bytes, r.entries FROM crls r JOIN certificate_authorities c ON c.id = r.ca_id`
+	r.published_at, r.size_bytes, r.entries, r.location FROM crls r JOIN certificate_authorities c ON c.id = r.ca_id`
 
 // CRLStates implements pca.Store.
 func (s *Store) CRLStates(ctx context.Context, caID string) ([]pca.CRLState, error) {
@@ -96,7 +96,7 @@ func (s *Store) CRLStates(ctx context.Context, caID string) ([]pca.CRLState, err
 	for rows.Next() {
 		var st pca.CRLState
 		var dirty, this, next, published int64
-		if err := rows.Scan(&st.Account, &st.CAID, &st.Partition, &st.Number, &dirty, &st.RevokedCount, &st.Revision, &this, &next, &published, &st.SizeBytes, &st.Entries); err != nil {
+		if err := rows.Scan(&st.Account, &st.CAID, &st.Partition, &st.Number, &dirty, &st.RevokedCount, &st.Revision, &this, &next, &published, &st.SizeBytes, &st.Entries, &st.Location); err != nil {
 			return nil, err
 		}
 		st.DirtySince, st.ThisUpdate, st.NextUpdate, st.PublishedAt = fromMillis(dirty), fromMillis(this), fromMillis(next), fromMillis(published)
@@ -182,10 +182,10 @@ func (s *Store) SaveCRLPublished(ctx context.Context, st pca.CRLState, revision 
 		// restarts from what the CRL holds plus those revocations, so
 		// expired entries drop out of it.
 		res, err := s.exec(ctx, tx, `UPDATE crls SET number = ?, this_update = ?, next_update = ?, published_at = ?, size_bytes = ?,
-			entries = ?, dirty_since = CASE WHEN revision = ? THEN 0 ELSE dirty_since END,
+			entries = ?, location = ?, dirty_since = CASE WHEN revision = ? THEN 0 ELSE dirty_since END,
 			revoked_count = ? + revision - ?, lease_holder = '', lease_until = 0
 			WHERE ca_id = ? AND crl_partition = ? AND lease_holder = ? AND number < ?`,
-			st.Number, millis(st.ThisUpdate), millis(st.NextUpdate), millis(st.PublishedAt), st.SizeBytes, st.Entries,
+			st.Number, millis(st.ThisUpdate), millis(st.NextUpdate), millis(st.PublishedAt), st.SizeBytes, st.Entries, st.Location,
 			revision, st.Entries, revision, st.CAID, st.Partition, holder, st.Number)
 		if err != nil {
 			return err

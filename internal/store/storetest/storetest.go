@@ -515,11 +515,11 @@ func testCRLSnapshot(t *testing.T, s pca.Store) {
 	if err := s.SaveCRLPublished(ctx, pca.CRLState{CAID: ca.ID, Number: 7, Entries: 3}, 3, "node"); !errors.Is(err, pca.ErrLeaseLost) {
 		t.Fatalf("a CRL Number that does not grow: got %v, want ErrLeaseLost", err)
 	}
-	if err := s.SaveCRLPublished(ctx, pca.CRLState{CAID: ca.ID, Number: 8, Entries: 3}, 3, "node"); err != nil {
+	if err := s.SaveCRLPublished(ctx, pca.CRLState{CAID: ca.ID, Number: 8, Entries: 3, Location: "crl/crl/x.crl"}, 3, "node"); err != nil {
 		t.Fatal(err)
 	}
 	states, _ = s.CRLStates(ctx, ca.ID)
-	if got := states[0]; got.Number != 8 || !got.DirtySince.IsZero() || got.RevokedCount != 3 {
+	if got := states[0]; got.Number != 8 || !got.DirtySince.IsZero() || got.RevokedCount != 3 || got.Revision != 3 || got.Location != "crl/crl/x.crl" {
 		t.Fatalf("an up-to-date CRL must clear the row: %+v", got)
 	}
 }
