@@ -304,7 +304,9 @@ func (p *Publisher) publish(ctx context.Context, k key, force bool) (err error) 
 	if err != nil {
 		return err
 	}
-	location := cfg.S3BucketName + "/" + pca.CRLKey(ca, partition)
+	// Where the CRL goes and the URL it names itself by (a partition's
+	// IDP): when either changed, the CRL is published again.
+	location := cfg.S3BucketName + "/" + pca.CRLKey(ca, partition) + " " + p.domain.CRLURL(ca, partition)
 	if !force && !due(prev, p.now()) && prev.Location == location {
 		return nil // published since this job was scheduled, by another node perhaps
 	}

@@ -192,7 +192,7 @@ type CRLState struct {
 	RevokedCount int64
 	// Revision counts the revocations the CRL has had, published or not.
 	Revision int64
-	// Location is the bucket/key the CRL was last published to.
+	// Location is where the CRL was last published: "bucket/key URL".
 	Location    string
 	ThisUpdate  time.Time
 	NextUpdate  time.Time
