@@ -76,14 +76,17 @@ func (s *Service) DescribeAuditReport(ctx context.Context, caller Caller, arn, i
 	return r, err
 }
 
-// ResumeAuditReports restarts reports a previous process left in CREATING.
-func (s *Service) ResumeAuditReports(ctx context.Context) error {
+// ResumeAuditReports restarts reports left in CREATING for at least stale,
+// as ResumeCreation does for CAs.
+func (s *Service) ResumeAuditReports(ctx context.Context, stale time.Duration) error {
 	reports, err := s.Store.AuditReportsInStatus(ctx, "CREATING")
 	if err != nil {
 		return err
 	}
 	for _, r := range reports {
-		s.startAuditReport(r)
+		if !r.CreatedAt.After(s.now().Add(-stale)) {
+			s.startAuditReport(r)
+		}
 	}
 	return nil
 }

@@ -189,7 +189,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	crls := crlpub.New(domain, objects, crlpub.Config{Debounce: cfg.CRLDebounce, RetryMax: cfg.CRLRetryMax, Scan: cfg.crlScan}, reg, log)
 	domain.CRLs = crls
 	opened = append(opened, func() error { domain.Wait(); return nil }) // key generation resumed below
-	if err := errors.Join(domain.ResumeCreation(ctx, staleCreation(cfg)), domain.ResumeAuditReports(ctx)); err != nil {
+	if err := errors.Join(domain.ResumeCreation(ctx, staleCreation(cfg)), domain.ResumeAuditReports(ctx, staleCreation(cfg))); err != nil {
 		return nil, err
 	}
 
@@ -405,9 +405,10 @@ func (s *Server) Start(ctx context.Context) {
 	}
 }
 
-// staleCreation is how long a CA must have been CREATING before this node
-// takes its key generation over: at once for the embedded database, which
-// no other process uses; after a minute when other nodes may be at work.
+// staleCreation is how long a CA (or an audit report) must have been
+// CREATING before this node takes its creation over: at once for the
+// embedded database, which no other process uses; after a minute when
+// other nodes may be at work.
 func staleCreation(cfg Config) time.Duration {
 	if cfg.DatabaseURL == "" {
 		return 0
@@ -416,14 +417,15 @@ func staleCreation(cfg Config) time.Duration {
 }
 
 // sweep purges CAs whose restoration window has ended and, with a shared
-// database, takes over the creation of CAs whose node died making the key.
+// database, takes over CAs and audit reports whose node died creating them.
 func (s *Server) sweep(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
 		if s.cfg.DatabaseURL != "" {
-			if err := s.domain.ResumeCreation(ctx, staleCreation(s.cfg)); err != nil && ctx.Err() == nil {
-				s.log.Error("resuming CA creation", "err", err)
+			stale := staleCreation(s.cfg)
+			if err := errors.Join(s.domain.ResumeCreation(ctx, stale), s.domain.ResumeAuditReports(ctx, stale)); err != nil && ctx.Err() == nil {
+				s.log.Error("resuming work of a dead node", "err", err)
 			}
 		}
 		if n, err := s.domain.PurgeExpiredDeletions(ctx); err != nil && ctx.Err() == nil {
