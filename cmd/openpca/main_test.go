@@ -94,7 +94,7 @@ func start(t testing.TB, bin, dir, addr string, env []string, args ...string) *e
 
 var (
 	storesMu sync.Mutex
-	stores   = map[string][]string{}
+	stores   = map[testing.TB][]string{}
 )
 
 // storeEnv points a test's servers at PostgreSQL when OPENPCA_TEST_STORE is
@@ -106,13 +106,13 @@ func storeEnv(t testing.TB) []string {
 	}
 	storesMu.Lock()
 	defer storesMu.Unlock()
-	if env, ok := stores[t.Name()]; ok {
+	if env, ok := stores[t]; ok {
 		return env
 	}
 	key := make([]byte, 32)
 	rand.Read(key)
 	env := []string{"OPENPCA_DATABASE_URL=" + pgtest.URL(t), "OPENPCA_MASTER_KEY=" + base64.StdEncoding.EncodeToString(key)}
-	stores[t.Name()] = env
+	stores[t] = env
 	return env
 }
 
