@@ -19,6 +19,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/acmpca/types"
 
+	"github.com/openpca/openpca/internal/store/postgres"
 	"github.com/openpca/openpca/internal/store/sqlstore"
 )
 
@@ -27,6 +28,10 @@ import (
 func preload(b testing.TB, e *testEnv, caArn string, count int, revoked bool) []string {
 	b.Helper()
 	db := e.srv.store.(*sqlstore.Store).DB()
+	q := func(query string) string { return query }
+	if e.srv.cfg.DatabaseURL != "" {
+		q = postgres.Rebind
+	}
 	caID := caArn[strings.LastIndex(caArn, "/")+1:]
 	now := time.Now()
 	serials := make([]string, 0, count)
@@ -39,15 +44,18 @@ func preload(b testing.TB, e *testEnv, caArn string, count int, revoked bool) []
 		// store's own revocations are.
 		var seq int64
 		if revoked {
-			if _, err := tx.Exec(`INSERT INTO crls (ca_id, crl_partition, dirty_since, revision) VALUES (?, '', ?, 1)
-				ON CONFLICT (ca_id, crl_partition) DO UPDATE SET revision = crls.revision + 1`, caID, now.UnixMilli()); err != nil {
+			if _, err := tx.Exec(q(`INSERT INTO crls (ca_id, crl_partition, dirty_since, revision) VALUES (?, '', ?, 1)
+				ON CONFLICT (ca_id, crl_partition) DO UPDATE SET revision = crls.revision + 1`), caID, now.UnixMilli()); err != nil {
 				b.Fatal(err)
 			}
-			if err := tx.QueryRow(`SELECT revision FROM crls WHERE ca_id = ? AND crl_partition = ''`, caID).Scan(&seq); err != nil {
+			if err := tx.QueryRow(q(`SELECT revision FROM crls WHERE ca_id = ? AND crl_partition = ''`), caID).Scan(&seq); err != nil {
 				b.Fatal(err)
 			}
 		}
-		stmt, _ := tx.Prepare(`INSERT INTO certificates (ca_id, serial, der, issued_at, not_before, not_after, revoked_at, revocation_reason, revoked_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		stmt, err := tx.Prepare(q(`INSERT INTO certificates (ca_id, serial, der, issued_at, not_before, not_after, revoked_at, revocation_reason, revoked_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`))
+		if err != nil {
+			b.Fatal(err)
+		}
 		for i := 0; i < 50_000 && done < count; i, done = i+1, done+1 {
 			raw := make([]byte, 16)
 			rand.Read(raw)
