@@ -29,8 +29,8 @@ var errClosed = errors.New("sqlstore: store is closed")
 // All writes go through one goroutine, which commits whatever has queued up
 // in a single transaction: N concurrent writes cost one fsync instead of N,
 // and the database never sees two writers, so nobody waits in a lock retry
-// loop. Each write runs inside its own savepoint, so one failing write rolls
-// back alone and the others still commit.
+// loop. One failing write rolls back alone and the others still commit (see
+// commitBatch).
 func (s *Store) write(ctx context.Context, fn func(*sql.Tx) error) error {
 	req := writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	select {
@@ -70,42 +70,79 @@ func (s *Store) writer() {
 }
 
 func (s *Store) commit(batch []writeReq) {
-	var results []error
-	for try := 1; ; try++ {
-		var retry bool
-		results, retry = s.commitOnce(batch)
-		if !retry || try == maxTries {
-			break
-		}
-		// Another node's transaction deadlocked with this one: the whole
-		// batch was rolled back, which lets the other go on, and runs again.
-		time.Sleep(time.Duration(mrand.Int64N(int64(time.Duration(try) * 5 * time.Millisecond))))
-	}
+	results := s.commitBatch(batch)
 	for i, r := range batch {
 		r.done <- results[i]
 	}
 }
 
-// commitOnce runs batch in one transaction. It reports retry, having rolled
-// everything back, when a write hit an error the dialect calls retryable.
-func (s *Store) commitOnce(batch []writeReq) (results []error, retry bool) {
-	results = make([]error, len(batch))
+// outcome says how one attempt at a batch ended.
+type outcome int
+
+const (
+	committed  outcome = iota // results hold each write's own outcome
+	writeError                // a write failed and everything was rolled back
+	deadlocked                // another node's transaction won; everything was rolled back
+)
+
+// commitBatch commits batch and returns each write's error. A savepoint
+// costs two round trips per write, so a batch first runs without them; if
+// a write fails, the batch runs again with a savepoint per write, so the
+// failure rolls back alone. A deadlocked batch runs again from the start.
+func (s *Store) commitBatch(batch []writeReq) []error {
+	savepoints := false
+	for try := 1; ; try++ {
+		results, out := s.commitOnce(batch, savepoints)
+		switch {
+		case out == committed || (out == writeError && len(batch) == 1):
+			return results
+		case out == writeError && !savepoints:
+			savepoints = true
+		case out == deadlocked && try < maxTries:
+			// Rolling back let the other transaction go on.
+			time.Sleep(time.Duration(mrand.Int64N(int64(time.Duration(try) * 5 * time.Millisecond))))
+		default:
+			// Nothing of this batch was committed: no write may report success.
+			err := fmt.Errorf("sqlstore: batch abandoned after %d attempts: %w", try, errors.Join(results...))
+			for i := range results {
+				results[i] = err
+			}
+			return results
+		}
+	}
+}
+
+// commitOnce runs batch in one transaction, each write in a savepoint of
+// its own if savepoints is set.
+func (s *Store) commitOnce(batch []writeReq, savepoints bool) ([]error, outcome) {
+	results := make([]error, len(batch))
 	tx, err := s.db.Begin()
 	if err != nil {
 		for i := range results {
 			results[i] = fmt.Errorf("sqlstore: begin: %w", err)
 		}
-		return results, false
+		return results, committed
 	}
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
 			results[i] = err
 			continue
 		}
-		results[i] = s.inSavepoint(r.ctx, tx, r.fn)
-		if results[i] != nil && s.d.IsRetryable != nil && s.d.IsRetryable(results[i]) {
+		if savepoints {
+			results[i] = s.inSavepoint(r.ctx, tx, r.fn)
+		} else {
+			results[i] = r.fn(tx)
+		}
+		if results[i] == nil {
+			continue
+		}
+		if s.d.IsRetryable != nil && s.d.IsRetryable(results[i]) {
 			tx.Rollback()
-			return results, true
+			return results, deadlocked
+		}
+		if !savepoints {
+			tx.Rollback()
+			return results, writeError
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -115,7 +152,7 @@ func (s *Store) commitOnce(batch []writeReq) (results []error, retry bool) {
 			}
 		}
 	}
-	return results, false
+	return results, committed
 }
 
 func (s *Store) inSavepoint(ctx context.Context, tx *sql.Tx, fn func(*sql.Tx) error) error {
