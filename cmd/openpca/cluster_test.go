@@ -121,12 +121,38 @@ func TestThreeNodesKill9(t *testing.T) {
 	if fresh > 15*time.Second {
 		t.Errorf("the CRL took %v to catch up; want seconds", fresh)
 	}
+	// Finding another node publishing a CRL is no failure.
+	for _, addr := range cl.addrs[:2] {
+		if n := metric(t, addr, "openpca_crl_generation_failures_total"); n != 0 {
+			t.Errorf("node %s counted %v failed CRL generations", addr, n)
+		}
+	}
+}
+
+// metric sums the samples of a Prometheus counter a node exports.
+func metric(t *testing.T, addr, name string) float64 {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var sum float64
+	for _, line := range strings.Split(string(body), "\n") {
+		if rest, ok := strings.CutPrefix(line, name); ok && (strings.HasPrefix(rest, "{") || strings.HasPrefix(rest, " ")) {
+			var v float64
+			fmt.Sscan(rest[strings.LastIndex(rest, " ")+1:], &v)
+			sum += v
+		}
+	}
+	return sum
 }
 
 // cluster is n openpca nodes on one PostgreSQL database and one bucket,
 // with a root CA whose COMPLETE CRL goes to that bucket.
 type cluster struct {
 	nodes   []*exec.Cmd
+	addrs   []string
 	clients []*acmpca.Client
 	caArn   string
 	caCert  *x509.Certificate
@@ -152,6 +178,7 @@ func startCluster(t testing.TB, n int) *cluster {
 		"OPENPCA_S3_ENDPOINT=" + cl.s3.Endpoint, "OPENPCA_S3_ACCESS_KEY_ID=" + cl.s3.AccessKeyID, "OPENPCA_S3_SECRET_ACCESS_KEY=" + cl.s3.SecretAccessKey}
 	for range n {
 		addr := freeAddr(t)
+		cl.addrs = append(cl.addrs, addr)
 		cl.nodes = append(cl.nodes, start(t, bin, t.TempDir(), addr, append(env, "OPENPCA_ADDR="+addr, "OPENPCA_LOG_FORMAT=json")))
 		cl.clients = append(cl.clients, acmpca.New(acmpca.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://" + addr),
 			Credentials: credentials.NewStaticCredentialsProvider(accessKey, secret, ""), RetryMaxAttempts: 1}))

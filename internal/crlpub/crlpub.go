@@ -282,7 +282,8 @@ func (p *Publisher) publish(ctx context.Context, k key, force bool) (err error) 
 	cfg := ca.Revocation.CRL
 	reason := "Failed to generate CRL. Internal failure."
 	defer func() {
-		if err != nil {
+		// Another node publishing the CRL is no failure.
+		if err != nil && !errors.Is(err, errLeased) {
 			p.m.failed.WithLabelValues(caID).Inc()
 			p.emit(p.domain.CAArn(ca), map[string]any{"result": "failure", "reason": reason})
 		}
