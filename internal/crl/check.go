@@ -58,7 +58,7 @@ var lintRegistry = sync.OnceValues(func() (lint.Registry, error) {
 			names = append(names, l.Name)
 		}
 	}
-	return global.Filter(lint.FilterOptions{IncludeNames: names})
+	return lintreport.Registry(lint.FilterOptions{IncludeNames: names}, "")
 })
 
 // Check checks a DER CRL before it is published: it parses der with
@@ -158,7 +158,7 @@ func lintCRL(der []byte) error {
 	if err != nil {
 		return fmt.Errorf("crl: building the lint registry: %w", err)
 	}
-	if findings := lintreport.Failures(reg, zlint.LintRevocationListEx(zrl, reg)); len(findings) > 0 {
+	if findings := lintreport.Failures(zlint.LintRevocationListEx(zrl, reg)); len(findings) > 0 {
 		return &LintError{What: "CRL", Findings: findings}
 	}
 	return nil

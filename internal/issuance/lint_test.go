@@ -1,6 +1,8 @@
 package issuance
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -73,8 +75,7 @@ func toMLDSA(t testing.TB, der []byte, withParams bool) []byte {
 
 func TestLint(t *testing.T) {
 	root := newRoot(t, "RootCACertificate")
-	leaf := func(t *testing.T, mutate func(*x509.Certificate)) []byte {
-		key := newKey(t)
+	leafFor := func(t *testing.T, key *ecdsa.PrivateKey, mutate func(*x509.Certificate)) []byte {
 		tpl, err := Build(Request{
 			Template:     mustTemplate(t, "EndEntityCertificate"),
 			CSR:          newCSR(t, key, pkix.Name{CommonName: "svc.internal"}, []string{"svc.internal"}),
@@ -92,6 +93,14 @@ func TestLint(t *testing.T) {
 		}
 		der, _ := sign(t, tpl, &root, key)
 		return der
+	}
+	leaf := func(t *testing.T, mutate func(*x509.Certificate)) []byte { return leafFor(t, newKey(t), mutate) }
+	smallKey := func(t *testing.T, d int64) *ecdsa.PrivateKey {
+		key, err := ecdsa.ParseRawPrivateKey(elliptic.P256(), big.NewInt(d).FillBytes(make([]byte, 32)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return key
 	}
 	badSAN := func(t *testing.T) func(*x509.Certificate) {
 		return func(c *x509.Certificate) {
@@ -139,6 +148,11 @@ func TestLint(t *testing.T) {
 					c.Subject = pkix.Name{CommonName: "svc.internal "}
 				})
 			},
+		},
+		{
+			name:     "subject key with a tiny private scalar",
+			der:      func(t *testing.T) []byte { return leafFor(t, smallKey(t, 200), nil) },
+			wantLint: "e_ecdsa_small_private_key",
 		},
 		{
 			name:     "garbage",

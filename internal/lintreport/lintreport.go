@@ -4,6 +4,7 @@ package lintreport
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/zmap/zlint/v3"
@@ -40,15 +41,35 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s failed %d lint(s): %s", e.What, len(e.Findings), strings.Join(parts, "; "))
 }
 
-// Failures returns the lints of reg that ended with Error or Fatal in rs,
-// in reg's name order.
-func Failures(reg lint.Registry, rs *zlint.ResultSet) []Finding {
+// Registry filters zlint's global registry with opts and applies config
+// (zlint's TOML lint configuration, possibly empty). Its Names are sorted
+// once: zlint sorts every lint name it knows on each call, which costs more
+// than many of the lints it runs.
+func Registry(opts lint.FilterOptions, config string) (lint.Registry, error) {
+	reg, err := lint.GlobalRegistry().Filter(opts)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := lint.NewConfigFromString(config)
+	if err != nil {
+		return nil, err
+	}
+	reg.SetConfiguration(cfg)
+	return namedRegistry{reg, reg.Names()}, nil
+}
+
+type namedRegistry struct {
+	lint.Registry
+	names []string
+}
+
+func (r namedRegistry) Names() []string { return r.names }
+
+// Failures returns the lints that ended with Error or Fatal in rs, in name
+// order.
+func Failures(rs *zlint.ResultSet) []Finding {
 	var out []Finding
-	for _, name := range reg.Names() {
-		r := rs.Results[name]
-		if r == nil {
-			continue
-		}
+	for name, r := range rs.Results {
 		switch r.Status {
 		case lint.Error:
 			out = append(out, Finding{Lint: name, Status: "error", Details: r.Details})
@@ -56,5 +77,6 @@ func Failures(reg lint.Registry, rs *zlint.ResultSet) []Finding {
 			out = append(out, Finding{Lint: name, Status: "fatal", Details: r.Details})
 		}
 	}
+	slices.SortFunc(out, func(a, b Finding) int { return strings.Compare(a.Lint, b.Lint) })
 	return out
 }
