@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
+	"runtime"
 	"time"
 )
 
@@ -56,13 +57,21 @@ func (s *Store) writer() {
 		case <-s.quit:
 			return
 		}
-	drain:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-s.writes:
-				batch = append(batch, r)
-			default:
-				break drain
+		// Yielding lets the request goroutines that are ready to run reach
+		// their write before this batch commits: a busy server commits
+		// larger batches, spending less CPU per write, while an idle one
+		// commits at once because nothing else is runnable.
+		for n := 0; n != len(batch) && len(batch) < maxBatch; {
+			n = len(batch)
+			runtime.Gosched()
+		drain:
+			for len(batch) < maxBatch {
+				select {
+				case r := <-s.writes:
+					batch = append(batch, r)
+				default:
+					break drain
+				}
 			}
 		}
 		s.commit(batch)
