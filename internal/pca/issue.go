@@ -1,7 +1,6 @@
 package pca
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/x509"
@@ -266,29 +265,21 @@ func (s *Service) GetCertificate(ctx context.Context, caller Caller, caArn, cert
 		return nil, err
 	}
 	out := &CertificateWithChain{Certificate: pemString("CERTIFICATE", cert.DER), Record: cert}
-	parsed, err := x509.ParseCertificate(cert.DER)
-	if err != nil {
-		return nil, fmt.Errorf("stored certificate %s: %w", serial, err)
-	}
-	if !ownRootCertificate(parsed, ca) {
+	if !ownRootCertificate(cert, ca) {
 		out.Chain = joinPEM(ca.Certificate, ca.CertificateChain)
 	}
 	return out, nil
 }
 
 // ownRootCertificate reports whether cert is a root CA's self-signed
-// certificate for its own key, which has no chain.
-func ownRootCertificate(cert *x509.Certificate, ca *CA) bool {
-	if ca.Type != TypeRoot || !bytes.Equal(cert.RawIssuer, cert.RawSubject) {
+// certificate for its own key, which has no chain: only a root may use a
+// root template, and only for its own CSR.
+func ownRootCertificate(cert *Certificate, ca *CA) bool {
+	if ca.Type != TypeRoot {
 		return false
 	}
-	// The CA's own CSR was checked when it was made: parse it, skip its signature.
-	block, _ := pem.Decode([]byte(ca.CSR))
-	if block == nil {
-		return false
-	}
-	csr, err := x509.ParseCertificateRequest(block.Bytes)
-	return err == nil && bytes.Equal(csr.RawSubjectPublicKeyInfo, cert.RawSubjectPublicKeyInfo)
+	t, err := issuance.LookupTemplate(cert.TemplateArn)
+	return err == nil && t.Root
 }
 
 func parseCSR(in []byte) (*x509util.CertificateRequest, error) {
