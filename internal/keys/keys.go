@@ -60,6 +60,9 @@ type Manager interface {
 	CreateKey(ctx context.Context, algorithm string) (Handle, crypto.PublicKey, error)
 	// Signer returns a signer for the key h identifies.
 	Signer(ctx context.Context, h Handle) (crypto.Signer, error)
+	// DestroyKey destroys the key h identifies, so that nothing can sign
+	// with it again. A key that is already gone is not an error.
+	DestroyKey(ctx context.Context, h Handle) error
 	// Close releases the backend; the manager is unusable afterwards.
 	Close() error
 }

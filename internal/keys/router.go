@@ -42,6 +42,15 @@ func (r *Router) Signer(ctx context.Context, h Handle) (crypto.Signer, error) {
 	return m.Signer(ctx, h)
 }
 
+// DestroyKey asks the backend that created h.
+func (r *Router) DestroyKey(ctx context.Context, h Handle) error {
+	m, ok := r.backends[h.Backend]
+	if !ok {
+		return fmt.Errorf("keys: key %s is held by backend %q, which is not configured", h.ID, h.Backend)
+	}
+	return m.DestroyKey(ctx, h)
+}
+
 // Close closes every backend.
 func (r *Router) Close() error {
 	var errs []error

@@ -20,6 +20,7 @@ import (
 type KeyManager interface {
 	CreateKey(ctx context.Context, algorithm string) (keys.Handle, crypto.PublicKey, error)
 	Signer(ctx context.Context, h keys.Handle) (crypto.Signer, error)
+	DestroyKey(ctx context.Context, h keys.Handle) error
 }
 
 // generateKey moves a CREATING CA to PENDING_CERTIFICATE: it creates the
@@ -31,9 +32,11 @@ func (s *Service) generateKey(ctx context.Context, account, id string) error {
 		return err
 	}
 	handle, csr, err := s.keyAndCSR(ctx, ca)
+	kept := false
 	_, uerr := s.Store.UpdateCA(ctx, account, id, func(ca *CA) error {
+		kept = false // the store may run this again
 		if ca.Status != StatusCreating {
-			return nil // deleted meanwhile
+			return nil // deleted meanwhile, or another node finished first
 		}
 		ca.LastStateChangeAt = s.now()
 		if err != nil {
@@ -43,9 +46,17 @@ func (s *Service) generateKey(ctx context.Context, account, id string) error {
 			}
 			return nil
 		}
-		ca.Status, ca.Key, ca.CSR = StatusPendingCertificate, handle, csr
+		ca.Status, ca.Key, ca.CSR, kept = StatusPendingCertificate, handle, csr, true
 		return nil
 	})
+	if handle.ID != "" && !kept && (uerr == nil || errors.Is(uerr, ErrNotFound)) {
+		// No CA holds this key: left in an HSM, it would be an orphan
+		// nobody could ever find or sign with. (After another store error
+		// the update may have committed, so the key stays.)
+		if derr := s.Keys.DestroyKey(ctx, handle); derr != nil {
+			uerr = errors.Join(uerr, fmt.Errorf("destroying the unused key: %w", derr))
+		}
+	}
 	if errors.Is(uerr, ErrNotFound) {
 		return err // deleted meanwhile
 	}

@@ -371,9 +371,34 @@ func (s *Service) RestoreCA(ctx context.Context, caller Caller, arn string) erro
 	return err
 }
 
-// PurgeExpiredDeletions removes CAs whose restoration window has ended.
+// PurgeExpiredDeletions removes CAs whose restoration window has ended,
+// destroying each one's key first: a CA whose key cannot be destroyed yet
+// (its backend is not configured on this node, say) stays, hidden from
+// callers, until a later sweep succeeds.
 func (s *Service) PurgeExpiredDeletions(ctx context.Context) (int, error) {
-	return s.Store.PurgeDeletedBefore(ctx, s.now())
+	deleted, err := s.Store.CAsInStatus(ctx, StatusDeleted)
+	if err != nil {
+		return 0, err
+	}
+	n, now := 0, s.now()
+	var errs []error
+	for _, ca := range deleted {
+		if !ca.purged(now) {
+			continue
+		}
+		if ca.Key.ID != "" {
+			if err := s.Keys.DestroyKey(ctx, ca.Key); err != nil {
+				errs = append(errs, fmt.Errorf("CA %s: %w", ca.ID, err))
+				continue
+			}
+		}
+		if err := s.Store.PurgeCA(ctx, ca.Account, ca.ID); err != nil {
+			errs = append(errs, fmt.Errorf("CA %s: %w", ca.ID, err))
+			continue
+		}
+		n++
+	}
+	return n, errors.Join(errs...)
 }
 
 func orDefault(v, def string) string {

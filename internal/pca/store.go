@@ -88,8 +88,6 @@ type Store interface {
 	DeletePermission(ctx context.Context, caID, principal, sourceAccount string) error
 	// PurgeCA removes a CA and everything that belongs to it.
 	PurgeCA(ctx context.Context, account, id string) error
-	// PurgeDeletedBefore removes every DELETED CA whose restoration window ended before t.
-	PurgeDeletedBefore(ctx context.Context, t time.Time) (int, error)
 	Close() error
 }
 

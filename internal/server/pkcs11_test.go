@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -109,12 +110,11 @@ func TestPKCS11Keys(t *testing.T) {
 		opensslCRLCheck(t, hsmRoot.pem, leaf.pem)
 
 		// The CA key cannot leave the token.
-		out, err := tok.Tool(t, "--list-objects", "--type", "privkey", "--id", h.ID)
-		if err != nil || !strings.Contains(out, "never extractable") || !strings.Contains(out, "always sensitive") {
-			t.Fatalf("pkcs11-tool --list-objects: %v\n%s", err, out)
+		if priv := tokenObjects(t, tok, "privkey")[h.ID]; len(priv) != 1 || !strings.Contains(priv[0], "never extractable") || !strings.Contains(priv[0], "always sensitive") {
+			t.Fatalf("the CA's private key object in the token: %q", priv)
 		}
 		keyFile := filepath.Join(t.TempDir(), "key")
-		out, _ = tok.Tool(t, "--read-object", "--type", "privkey", "--id", h.ID, "--output-file", keyFile)
+		out, _ := tok.Tool(t, "--read-object", "--type", "privkey", "--id", h.ID, "--output-file", keyFile)
 		if b, _ := os.ReadFile(keyFile); len(b) > 0 {
 			t.Fatalf("pkcs11-tool read the private key out of the token:\n%s", out)
 		}
@@ -169,6 +169,78 @@ func TestPKCS11Keys(t *testing.T) {
 		old := issue(t, c, softArn, &acmpca.IssueCertificateInput{Csr: leafCSR, SigningAlgorithm: sig})
 		goVerify(t, softRoot.cert, old.cert)
 	})
+
+	t.Run("deleted CAs lose their keys", func(t *testing.T) {
+		e := newTestEnvWith(t, nil, withHSM)
+		c := e.rootClient(protocols[1].opt)
+		ctx := context.Background()
+		// The key outlives the restoration window's start, not its end.
+		arn := create(t, c, &acmpca.CreateCertificateAuthorityInput{CertificateAuthorityConfiguration: ecConfig("doomed")})
+		h := caKey(t, e, arn)
+		if _, err := c.DeleteCertificateAuthority(ctx, &acmpca.DeleteCertificateAuthorityInput{CertificateAuthorityArn: &arn, PermanentDeletionTimeInDays: aws.Int32(7)}); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Advance(6 * 24 * time.Hour)
+		if _, err := e.srv.domain.PurgeExpiredDeletions(ctx); err != nil || len(tokenObjects(t, tok, "privkey")[h.ID]) != 1 {
+			t.Fatalf("the key of a CA that can still be restored is gone (purge: %v)", err)
+		}
+		e.clock.Advance(24*time.Hour + time.Minute)
+		if n, err := e.srv.domain.PurgeExpiredDeletions(ctx); err != nil || n != 1 {
+			t.Fatalf("sweeper purged %d (%v), want 1", n, err)
+		}
+		for _, typ := range []string{"privkey", "pubkey"} {
+			if left := tokenObjects(t, tok, typ)[h.ID]; len(left) != 0 {
+				t.Fatalf("the purged CA's %s is still in the token: %q", typ, left)
+			}
+		}
+
+		// A CA deleted while its key is being made leaves no key behind.
+		before := len(tokenObjects(t, tok, "privkey"))
+		out, err := c.CreateCertificateAuthority(ctx, &acmpca.CreateCertificateAuthorityInput{CertificateAuthorityType: types.CertificateAuthorityTypeRoot,
+			CertificateAuthorityConfiguration: &types.CertificateAuthorityConfiguration{KeyAlgorithm: types.KeyAlgorithmRsa4096,
+				SigningAlgorithm: types.SigningAlgorithmSha256withrsa, Subject: &types.ASN1Subject{CommonName: aws.String("short-lived")}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if describe(t, c, *out.CertificateAuthorityArn).Status != types.CertificateAuthorityStatusCreating {
+			t.Skip("the RSA-4096 key was made before the CA could be deleted while CREATING")
+		}
+		if _, err := c.DeleteCertificateAuthority(ctx, &acmpca.DeleteCertificateAuthorityInput{CertificateAuthorityArn: out.CertificateAuthorityArn}); err != nil {
+			t.Fatal(err)
+		}
+		e.srv.domain.Wait()
+		_, err = c.DescribeCertificateAuthority(ctx, &acmpca.DescribeCertificateAuthorityInput{CertificateAuthorityArn: out.CertificateAuthorityArn})
+		wantTyped[*types.ResourceNotFoundException](t, err)
+		if after := len(tokenObjects(t, tok, "privkey")); after != before {
+			t.Fatalf("%d private keys in the token after the deleted CA's key was made, want %d", after, before)
+		}
+	})
+}
+
+// tokenObjects lists the token's objects of one type ("privkey",
+// "pubkey") as pkcs11-tool describes them, by key id.
+func tokenObjects(t *testing.T, tok softhsmtest.Token, typ string) map[string][]string {
+	t.Helper()
+	out, err := tok.Tool(t, "--list-objects", "--type", typ)
+	if err != nil {
+		t.Fatalf("pkcs11-tool --list-objects: %v\n%s", err, out)
+	}
+	// Each object starts with an unindented line, e.g. "Private Key Object; EC".
+	var blocks []string
+	for _, line := range strings.Split(out, "\n") {
+		if line != "" && line[0] != ' ' && line[0] != '\t' || len(blocks) == 0 {
+			blocks = append(blocks, "")
+		}
+		blocks[len(blocks)-1] += line + "\n"
+	}
+	objects := map[string][]string{}
+	id := regexp.MustCompile(`(?m)^\s*ID:\s*([0-9a-f]+)\s*$`)
+	for _, b := range blocks {
+		if m := id.FindStringSubmatch(b); m != nil {
+			objects[m[1]] = append(objects[m[1]], b)
+		}
+	}
+	return objects
 }
 
 // opensslCRLVerify has openssl check the CRL's signature with the root.

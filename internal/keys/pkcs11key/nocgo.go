@@ -26,4 +26,6 @@ func (*Manager) CreateKey(context.Context, string) (keys.Handle, crypto.PublicKe
 
 func (*Manager) Signer(context.Context, keys.Handle) (crypto.Signer, error) { return nil, errNoCgo }
 
+func (*Manager) DestroyKey(context.Context, keys.Handle) error { return errNoCgo }
+
 func (*Manager) Close() error { return nil }

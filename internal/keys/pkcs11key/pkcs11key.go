@@ -166,19 +166,46 @@ func (m *Manager) Signer(ctx context.Context, h keys.Handle) (crypto.Signer, err
 	if err != nil || len(id) == 0 {
 		return nil, fmt.Errorf("pkcs11key: malformed key id %q", h.ID)
 	}
-	s, err := m.ctx.FindKeyPair(id, nil)
+	pairs, err := m.ctx.FindKeyPairs(id, nil)
 	if err != nil {
 		return nil, fmt.Errorf("pkcs11key: find key %s in %s: %w", h.ID, m.cfg, err)
 	}
-	if s == nil {
+	if len(pairs) == 0 {
 		return nil, fmt.Errorf("pkcs11key: key %s is not in %s (was the token replaced or the key deleted?)", h.ID, m.cfg)
 	}
+	s := pairs[0]
 	signer := crypto.Signer(s)
 	if _, ok := s.Public().(*rsa.PublicKey); ok {
 		signer = rsaSigner{s}
 	}
 	m.signers.Store(h.ID, signer)
 	return signer, nil
+}
+
+// DestroyKey destroys h's key pair in the token.
+func (m *Manager) DestroyKey(ctx context.Context, h keys.Handle) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if h.Backend != keys.BackendPKCS11 {
+		return fmt.Errorf("pkcs11key: key %s belongs to backend %q", h.ID, h.Backend)
+	}
+	id, err := hex.DecodeString(h.ID)
+	if err != nil || len(id) == 0 {
+		return fmt.Errorf("pkcs11key: malformed key id %q", h.ID)
+	}
+	m.signers.Delete(h.ID)
+	pairs, err := m.ctx.FindKeyPairs(id, nil)
+	if err != nil {
+		return fmt.Errorf("pkcs11key: find key %s in %s: %w", h.ID, m.cfg, err)
+	}
+	for _, s := range pairs {
+		// Delete destroys the private key object, then the public one.
+		if err := s.Delete(); err != nil {
+			return fmt.Errorf("pkcs11key: destroy key %s in %s: %w", h.ID, m.cfg, err)
+		}
+	}
+	return nil
 }
 
 // Close logs out and releases the module. Later calls do nothing.

@@ -125,6 +125,47 @@ func TestCreateSignAndReopen(t *testing.T) {
 	}
 }
 
+func TestDestroyKey(t *testing.T) {
+	m, cfg := open(t)
+	ctx := context.Background()
+	doomed, _, err := m.CreateKey(ctx, keys.ECPrime256v1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, _, err := m.CreateKey(ctx, keys.RSA2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Signer(ctx, doomed); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // destroying what is gone is not an error
+		if err := m.DestroyKey(ctx, doomed); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := m.Signer(ctx, doomed); err == nil {
+		t.Fatal("Signer still finds a destroyed key")
+	}
+	// A fresh session finds nothing of it either, and the other key intact.
+	m2, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m2.Close()
+	if _, err := m2.Signer(ctx, doomed); err == nil {
+		t.Fatal("a destroyed key is still in the token")
+	}
+	s, err := m2.Signer(ctx, kept)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSigns(t, s)
+	if err := m.DestroyKey(ctx, keys.Handle{Backend: keys.BackendSoft, ID: doomed.ID}); err == nil {
+		t.Fatal("DestroyKey took another backend's handle")
+	}
+}
+
 func TestKeysCannotBeExported(t *testing.T) {
 	m, _ := open(t)
 	ctx := context.Background()
@@ -245,6 +286,15 @@ func TestRouter(t *testing.T) {
 	}
 	if _, err := r.Signer(ctx, keys.Handle{Backend: "cloudkms", ID: "x"}); err == nil || !strings.Contains(err.Error(), "not configured") {
 		t.Fatalf("unknown backend: err = %v", err)
+	}
+	if err := r.DestroyKey(ctx, keys.Handle{Backend: "cloudkms", ID: "x"}); err == nil || !strings.Contains(err.Error(), "not configured") {
+		t.Fatalf("DestroyKey on an unknown backend: err = %v", err)
+	}
+	if err := r.DestroyKey(ctx, h); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Signer(ctx, h); err == nil {
+		t.Fatal("the router still signs with a destroyed token key")
 	}
 	if err := r.Close(); err != nil {
 		t.Fatal(err)

@@ -132,6 +132,16 @@ func (m *Manager) Signer(ctx context.Context, h keys.Handle) (crypto.Signer, err
 	return signer, nil
 }
 
+// DestroyKey forgets h's cached signer. The key itself exists only in the
+// handle's encrypted blob, so it is gone once the caller drops the handle.
+func (m *Manager) DestroyKey(ctx context.Context, h keys.Handle) error {
+	if h.Backend != keys.BackendSoft {
+		return fmt.Errorf("softkey: key %s belongs to backend %q", h.ID, h.Backend)
+	}
+	m.cache.Delete(h.ID)
+	return nil
+}
+
 // Close drops the KEK cipher and every cached signer.
 func (m *Manager) Close() error {
 	m.mu.Lock()

@@ -29,7 +29,6 @@ func Run(t *testing.T, open func(t *testing.T) pca.Store) {
 		"IdempotencyWindow":          testIdempotency,
 		"ConcurrentIdempotentCreate": testConcurrentIdempotent,
 		"Purge":                      testPurge,
-		"PurgeDeletedBefore":         testPurgeDeleted,
 		"CRLLeases":                  testCRLLeases,
 		"Certificates":               testCertificates,
 		"CertificateIdempotency":     testCertificateIdempotency,
@@ -335,31 +334,6 @@ func testPurge(t *testing.T, s pca.Store) {
 	}
 	if _, err := s.GetCA(context.Background(), ca.Account, ca.ID); !errors.Is(err, pca.ErrNotFound) {
 		t.Fatalf("purged CA still readable: %v", err)
-	}
-}
-
-func testPurgeDeleted(t *testing.T, s pca.Store) {
-	ctx := context.Background()
-	mk := func(status pca.Status, until time.Time) string {
-		ca := newCA("111111111111", base)
-		ca.Status, ca.RestorableUntil = status, until
-		return mustCreate(t, s, ca).ID
-	}
-	gone := mk(pca.StatusDeleted, base.Add(time.Hour))
-	s.GetCA(ctx, "111111111111", gone)
-	kept := mk(pca.StatusDeleted, base.Add(3*time.Hour))
-	active := mk(pca.StatusActive, time.Time{})
-	n, err := s.PurgeDeletedBefore(ctx, base.Add(2*time.Hour))
-	if err != nil || n != 1 {
-		t.Fatalf("purged %d, %v; want 1", n, err)
-	}
-	if _, err := s.GetCA(ctx, "111111111111", gone); !errors.Is(err, pca.ErrNotFound) {
-		t.Fatal("expired deletion not purged")
-	}
-	for _, id := range []string{kept, active} {
-		if _, err := s.GetCA(ctx, "111111111111", id); err != nil {
-			t.Fatalf("CA %s wrongly purged: %v", id, err)
-		}
 	}
 }
 
