@@ -69,6 +69,7 @@ func serve(args []string) error {
 	fs.Int64Var(&cfg.CertificateLimit, "max-certificates-per-ca", 1_000_000, "certificates one CA may issue (AWS's default quota)")
 	fs.Int64Var(&cfg.RevokedLimit, "max-revoked-per-crl", 1_000_000, "unexpired revoked certificates a COMPLETE CRL may hold (AWS's quota)")
 	fs.StringVar(&cfg.EventsWebhook, "events-webhook", "", "URL that receives every event (AWS EventBridge format) as a JSON POST")
+	fs.StringVar(&cfg.RateLimit, "rate-limit", "", "calls per second each account may make, per operation: Operation=rate,...; *=rate for the others (default: no limit)")
 	p11Module := fs.String("pkcs11-module", "", "PKCS#11 library; with it, new CA keys are generated in the token (PIN from OPENPCA_PKCS11_PIN)")
 	p11Token := fs.String("pkcs11-token-label", "", "label of the PKCS#11 token that holds CA keys")
 	p11URI := fs.String("pkcs11-uri", "", "RFC 7512 URI of the token, e.g. pkcs11:token=ca?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/run/pin; --pkcs11-module and --pkcs11-token-label override its parts")

@@ -28,10 +28,16 @@ func WithCaller(ctx context.Context, c pca.Caller) context.Context {
 	return context.WithValue(ctx, callerKey{}, c)
 }
 
+// CallerFrom returns the caller WithCaller recorded in ctx.
+func CallerFrom(ctx context.Context) (pca.Caller, bool) {
+	c, ok := ctx.Value(callerKey{}).(pca.Caller)
+	return c, ok
+}
+
 // caller returns the authenticated caller. Authentication runs before any
 // operation, so a missing caller is a wiring bug, reported as internal.
 func caller(ctx context.Context) (pca.Caller, error) {
-	c, ok := ctx.Value(callerKey{}).(pca.Caller)
+	c, ok := CallerFrom(ctx)
 	if !ok {
 		return pca.Caller{}, errors.New("acmpca: request reached an operation without an authenticated caller")
 	}

@@ -7,8 +7,28 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/openpca/openpca/internal/acmpca"
 	"github.com/openpca/openpca/internal/awsproto"
+	"github.com/openpca/openpca/internal/throttle"
 )
+
+// throttled wraps every operation to refuse the calls over the caller's
+// rate limit, before any work, as AWS does: HTTP 400 ThrottlingException.
+func throttled(l *throttle.Limiter, ops map[string]awsproto.Operation) map[string]awsproto.Operation {
+	if l == nil {
+		return ops
+	}
+	out := make(map[string]awsproto.Operation, len(ops))
+	for name, op := range ops {
+		out[name] = func(ctx context.Context, in map[string]any) (map[string]any, error) {
+			if c, ok := acmpca.CallerFrom(ctx); ok && !l.Allow(c.Account, name) {
+				return nil, awsproto.NewError(awsproto.CodeThrottling, "Rate exceeded")
+			}
+			return op(ctx, in)
+		}
+	}
+	return out
+}
 
 // instrument wraps every operation to count calls by outcome and time them.
 func instrument(reg prometheus.Registerer, ops map[string]awsproto.Operation) map[string]awsproto.Operation {

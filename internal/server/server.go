@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +41,7 @@ import (
 	"github.com/openpca/openpca/internal/store/postgres"
 	"github.com/openpca/openpca/internal/store/sqlite"
 	"github.com/openpca/openpca/internal/store/sqlstore"
+	"github.com/openpca/openpca/internal/throttle"
 )
 
 // Config is what `openpca serve` is started with.
@@ -77,6 +80,9 @@ type Config struct {
 	CRLRetryMax time.Duration
 	// EventsWebhook receives every event as a JSON POST; "" only logs them.
 	EventsWebhook string
+	// RateLimit caps each account's calls per second to operations,
+	// "Operation=rate,...,*=rate" (see throttle.Parse); "" sets no limit.
+	RateLimit string
 	// crlScan is how often every CRL is checked for being due (0: 5 s); tests shorten it.
 	crlScan time.Duration
 	// CertificateLimit caps the certificates one CA issues (0: AWS's default 1,000,000).
@@ -116,6 +122,10 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	limiter, err := throttle.Parse(cfg.RateLimit, slices.Collect(maps.Keys(api.Operations(api.UnimplementedService{}))))
+	if err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
@@ -215,7 +225,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	apiHandler := &awsproto.Service{
 		Name:         "ACMPrivateCA",
 		TargetPrefix: "ACMPrivateCA",
-		Operations:   instrument(reg, api.Operations(acmpca.New(domain))),
+		Operations:   instrument(reg, throttled(limiter, api.Operations(acmpca.New(domain)))),
 		Logger:       log,
 		Authenticate: func(r *http.Request, body []byte) (context.Context, error) {
 			id, err := verifier.Verify(r, body)
