@@ -224,9 +224,9 @@ func (p *Publisher) publishJob(ctx context.Context, k key) {
 	p.log.Warn("CRL publication failed; will retry", "ca", k.caID, "partition", k.partition, "retry_in", backoff, "err", err)
 }
 
-// scan schedules every CRL that is due: those with unpublished revocations,
-// those past the midpoint of their validity, and the complete CRLs of CAs
-// with CRLs enabled that have none yet.
+// scan schedules every CRL that is due: those never published (a
+// certificate naming them was issued), those with unpublished revocations
+// and those past the midpoint of their validity.
 func (p *Publisher) scan(ctx context.Context) {
 	states, err := p.store.CRLStates(ctx, "")
 	if err != nil {
@@ -234,23 +234,9 @@ func (p *Publisher) scan(ctx context.Context) {
 		return
 	}
 	now := p.now()
-	known := map[string]bool{}
 	for _, st := range states {
-		known[st.CAID] = true
 		if due(st, now) {
 			p.scheduleAt(key{st.Account, st.CAID, st.Partition}, now)
-		}
-	}
-	for _, status := range []pca.Status{pca.StatusActive, pca.StatusDisabled} {
-		cas, err := p.store.CAsInStatus(ctx, status)
-		if err != nil {
-			p.log.Error("listing CAs", "err", err)
-			return
-		}
-		for _, ca := range cas {
-			if c := ca.Revocation.CRL; c.Enabled && c.CrlType != "PARTITIONED" && !known[ca.ID] {
-				p.scheduleAt(key{ca.Account, ca.ID, ""}, now)
-			}
 		}
 	}
 }

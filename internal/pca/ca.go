@@ -164,6 +164,11 @@ type Certificate struct {
 	// issuance; "" for a COMPLETE CRL.
 	Partition   string
 	TemplateArn string
+	// NamesCRL says a new certificate names its CRL (Partition's) in a
+	// distribution point. AWS publishes a CRL only once a certificate
+	// refers to it, so saving such a certificate records its CRL as due.
+	// It is not stored: read back, it is false.
+	NamesCRL bool
 }
 
 // AuditReport is one CreateCertificateAuthorityAuditReport request.

@@ -150,7 +150,7 @@ func (s *Service) issue(ctx context.Context, ca *CA, req IssueRequest) (string, 
 			return "", Errorf(KindInvalidArgs, "The requested certificate would not be valid under RFC 5280: %v", strings.TrimPrefix(err.Error(), "issuance: "))
 		}
 		cert := &Certificate{CAID: ca.ID, Serial: serialHex(serial.Bytes()), DER: der, IssuedAt: now, NotBefore: nb, NotAfter: na,
-			Partition: partition, TemplateArn: s.templateArn(tmpl)}
+			Partition: partition, TemplateArn: s.templateArn(tmpl), NamesCRL: len(cdp) > 0}
 		limit := s.CertificateLimit
 		if limit == 0 {
 			limit = DefaultCertificateLimit

@@ -315,11 +315,11 @@ func (s *Service) scheduleCRLs(ctx context.Context, ca *CA) error {
 	if err != nil {
 		return err
 	}
-	if ca.Revocation.CRL.CrlType != "PARTITIONED" {
-		s.CRLs.Schedule(ca.Account, ca.ID, "")
-	}
+	// Only CRLs some certificate refers to exist, as in AWS: those with a
+	// state.
+	partitioned := ca.Revocation.CRL.CrlType == "PARTITIONED"
 	for _, st := range states {
-		if st.Partition != "" {
+		if st.Partition != "" || !partitioned {
 			s.CRLs.Schedule(ca.Account, ca.ID, st.Partition)
 		}
 	}

@@ -29,7 +29,8 @@ type Store interface {
 	UpdateCA(ctx context.Context, account, id string, mutate func(*CA) error) (*CA, error)
 	// CreateCertificate saves an issued certificate. A serial the CA already
 	// used is ErrConflict; a CA that has issued limit certificates (limit >
-	// 0) gets ErrLimit. With idem, as for CreateCA: a certificate issued for
+	// 0) gets ErrLimit. A certificate that NamesCRL creates its CRL's state
+	// (unpublished) if there is none. With idem, as for CreateCA: a certificate issued for
 	// the same key after idem.Since is returned instead and nothing is written.
 	CreateCertificate(ctx context.Context, cert *Certificate, idem *Idempotency, limit int64) (*Certificate, error)
 	// GetCertificate returns ErrNotFound when the CA issued no such serial.

@@ -169,7 +169,7 @@ func opensslCRLCheck(t *testing.T, root, leaf string) {
 }
 
 func TestCRLBucketChecks(t *testing.T) {
-	e := newTestEnv(t)
+	e := newTestEnvWith(t, nil, func(c *Config) { c.crlScan = 100 * time.Millisecond })
 	c := e.rootClient(protocols[1].opt)
 	ctx := context.Background()
 	e.srv.files.SetReadOnly("locked-bucket", true)
@@ -180,9 +180,11 @@ func TestCRLBucketChecks(t *testing.T) {
 		t.Fatal("a refused create saved a CA")
 	}
 
-	// Before any issuance the bucket holds the permission test object only.
+	// Before any issuance the bucket holds the permission test object only,
+	// however many times the publisher has looked for due CRLs meanwhile.
 	rootArn, root := bootstrapRootWithCRL(t, c, crlConfig("crl-bucket", ""))
 	id := rootArn[strings.LastIndex(rootArn, "/")+1:]
+	time.Sleep(time.Second)
 	if _, err := e.srv.objects.Get(ctx, "crl-bucket", "crl/"+id+".crl"); err == nil {
 		t.Fatal("a CRL was published before any certificate referred to it")
 	}

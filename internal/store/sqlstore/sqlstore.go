@@ -233,8 +233,11 @@ func (s *Store) CreateCertificate(ctx context.Context, c *pca.Certificate, idem 
 		if limit > 0 && issued > limit {
 			return pca.ErrLimit // the savepoint's rollback undoes the count
 		}
-		_, err := s.exec(ctx, tx, `INSERT INTO certificates (ca_id, serial, der, issued_at, not_before, not_after, crl_partition, template_arn) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			c.CAID, c.Serial, c.DER, millis(c.IssuedAt), millis(c.NotBefore), millis(c.NotAfter), c.Partition, c.TemplateArn)
+		if _, err := s.exec(ctx, tx, `INSERT INTO certificates (ca_id, serial, der, issued_at, not_before, not_after, crl_partition, template_arn) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.CAID, c.Serial, c.DER, millis(c.IssuedAt), millis(c.NotBefore), millis(c.NotAfter), c.Partition, c.TemplateArn); err != nil || !c.NamesCRL {
+			return err
+		}
+		_, err := s.exec(ctx, tx, `INSERT INTO crls (ca_id, crl_partition) VALUES (?, ?) ON CONFLICT (ca_id, crl_partition) DO NOTHING`, c.CAID, c.Partition)
 		return err
 	})
 	switch {

@@ -373,6 +373,23 @@ func testCertificates(t *testing.T, s pca.Store) {
 	if _, err := s.CreateCertificate(ctx, newCert(ca.ID, "0101"), nil, 2); !errors.Is(err, pca.ErrLimit) {
 		t.Fatalf("third certificate under a limit of 2: got %v, want ErrLimit", err)
 	}
+
+	// None of those named a CRL, so there is none; the first certificate
+	// that does makes its CRL due, unpublished, and later ones change nothing.
+	if states, err := s.CRLStates(ctx, ca.ID); err != nil || len(states) != 0 {
+		t.Fatalf("CRL states before a certificate names a CRL: %+v, %v", states, err)
+	}
+	for _, serial := range []string{"0200", "0201"} {
+		c := newCert(ca.ID, serial)
+		c.NamesCRL = true
+		if _, err := s.CreateCertificate(ctx, c, nil, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	states, err := s.CRLStates(ctx, ca.ID)
+	if err != nil || len(states) != 1 || states[0].Partition != "" || !states[0].PublishedAt.IsZero() || states[0].Revision != 0 {
+		t.Fatalf("CRL states after certificates naming the CRL: %+v, %v", states, err)
+	}
 }
 
 func testCertificateIdempotency(t *testing.T, s pca.Store) {
