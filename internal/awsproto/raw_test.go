@@ -164,19 +164,33 @@ func TestRawSuccess(t *testing.T) {
 		t.Errorf("json body %v", r.body)
 	}
 
-	// An operation without output answers an empty structure.
+	// An operation without output answers an empty structure in CBOR, and
+	// an empty body in JSON, as AWS does.
 	r = post(t, srv.URL+cborPath("ImportCertificateAuthorityCertificate"), "POST", cborHeaders,
 		bytes.NewReader(cbor.Encode(cbor.Map{"CertificateAuthorityArn": cbor.String(caArn), "Certificate": cbor.Slice{1}})))
 	if r.status != 200 || len(r.body) != 0 || r.header.Get("Smithy-Protocol") != "rpc-v2-cbor" {
 		t.Errorf("cbor: %d %v %v", r.status, r.body, r.header)
 	}
-
-	// Timestamps are epoch seconds with milliseconds in JSON.
-	req, _ := http.NewRequest("POST", srv.URL+"/", strings.NewReader(`{"CertificateAuthorityArn":"`+caArn+`"}`))
-	for k, v := range jsonHeaders("DescribeCertificateAuthority") {
+	req, _ := http.NewRequest("POST", srv.URL+"/", strings.NewReader(`{"CertificateAuthorityArn":"`+caArn+`","Certificate":"AQ=="}`))
+	for k, v := range jsonHeaders("ImportCertificateAuthorityCertificate") {
 		req.Header.Set(k, v)
 	}
 	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || len(b) != 0 || resp.Header.Get("Content-Type") != "application/x-amz-json-1.1" {
+		t.Errorf("json without output: %d %q %v", resp.StatusCode, b, resp.Header)
+	}
+
+	// Timestamps are epoch seconds with milliseconds in JSON.
+	req, _ = http.NewRequest("POST", srv.URL+"/", strings.NewReader(`{"CertificateAuthorityArn":"`+caArn+`"}`))
+	for k, v := range jsonHeaders("DescribeCertificateAuthority") {
+		req.Header.Set(k, v)
+	}
+	resp, err = http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

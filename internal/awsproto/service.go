@@ -127,11 +127,7 @@ func (s *Service) serve(ctx context.Context, r *http.Request, proto protocol, op
 	if err != nil {
 		return nil, err
 	}
-	out, err := run(ctx, opName, op, in)
-	if err == nil && out == nil {
-		out = map[string]any{}
-	}
-	return out, err
+	return run(ctx, opName, op, in)
 }
 
 // run calls op, turning a panic into an internal error so the client still
@@ -202,12 +198,16 @@ func (s *Service) readBody(r *http.Request) ([]byte, error) {
 	return body, nil
 }
 
+// write sends v, the output of an operation. A nil v is the success of an
+// operation without output: AWS JSON services
+// answer it with an empty body, RPC v2 CBOR with an empty structure.
 func (s *Service) write(w http.ResponseWriter, log *slog.Logger, proto protocol, status int, v map[string]any) {
 	var body []byte
 	var err error
-	if proto == rpcV2CBOR {
+	switch {
+	case proto == rpcV2CBOR:
 		body, err = EncodeCBOR(v)
-	} else {
+	case v != nil:
 		body, err = EncodeJSON(v)
 	}
 	if err != nil {

@@ -102,6 +102,16 @@ ca = pca.describe_certificate_authority(CertificateAuthorityArn=arn)["Certificat
 assert ca["Status"] == "ACTIVE" and ca["NotAfter"] > ca["NotBefore"], ca
 got = pca.get_certificate_authority_certificate(CertificateAuthorityArn=arn)
 assert got["Certificate"] == cert["Certificate"] and "CertificateChain" not in got, got
+
+# Revocation answers an empty body: boto3 returns its metadata only.
+leaf_arn = pca.issue_certificate(
+    CertificateAuthorityArn=arn, Csr=csr.encode(), SigningAlgorithm="SHA384WITHECDSA", Validity={"Value": 1, "Type": "DAYS"},
+)["CertificateArn"]
+serial = leaf_arn.rsplit("/", 1)[1]
+revoked = pca.revoke_certificate(CertificateAuthorityArn=arn, CertificateSerial=serial, RevocationReason="KEY_COMPROMISE")
+assert set(revoked) == {"ResponseMetadata"} and revoked["ResponseMetadata"]["HTTPStatusCode"] == 200, revoked
+expect_error("RequestAlreadyProcessedException", pca.revoke_certificate,
+             CertificateAuthorityArn=arn, CertificateSerial=serial, RevocationReason="KEY_COMPROMISE")
 report = pca.create_certificate_authority_audit_report(
     CertificateAuthorityArn=arn, S3BucketName="audit-bucket", AuditReportResponseFormat="JSON")
 assert report["S3Key"].endswith(report["AuditReportId"] + ".json"), report
