@@ -199,8 +199,8 @@ func (s *Service) readBody(r *http.Request) ([]byte, error) {
 }
 
 // write sends v, the output of an operation. A nil v is the success of an
-// operation without output: AWS JSON services
-// answer it with an empty body, RPC v2 CBOR with an empty structure.
+// operation without output: AWS JSON services answer it with an empty body,
+// RPC v2 CBOR with an empty structure.
 func (s *Service) write(w http.ResponseWriter, log *slog.Logger, proto protocol, status int, v map[string]any) {
 	var body []byte
 	var err error
