@@ -232,6 +232,10 @@ func TestPermissions(t *testing.T) {
 		wantTyped[*types.PermissionAlreadyExistsException](t, grant(arn, "acm.amazonaws.com", aws.String(testAccount), types.ActionTypeGetCertificate))
 		wantAPIError(t, grant(arn, "ec2.amazonaws.com", nil, all...), "ValidationException", "acm.amazonaws.com")
 		wantAPIError(t, grant(arn, "acm.amazonaws.com", aws.String("111111111111"), "RevokeCertificate"), "ValidationException", "")
+		// An empty list passes the SDK's checks (it only requires the member) and is refused by the
+		// server; the grant for 111111111111 below shows nothing was saved.
+		wantAPIError(t, grant(arn, "acm.amazonaws.com", aws.String("111111111111"), []types.ActionType{}...), "ValidationException",
+			"Value '[]' at 'actions' failed to satisfy constraint: Member must have length greater than or equal to 1")
 
 		// Paging, one grant per source account.
 		for _, acct := range []string{"111111111111", "222222222222"} {

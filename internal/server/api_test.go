@@ -2,9 +2,12 @@ package server
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -86,6 +89,20 @@ func waitCreated(t testing.TB, c *acmpca.Client, arn string) {
 	t.Fatalf("CA %s still CREATING", arn)
 }
 
+// parseCSRPEM parses a PEM CSR with Go's x509.
+func parseCSRPEM(t testing.TB, in []byte) *x509.CertificateRequest {
+	t.Helper()
+	block, _ := pem.Decode(in)
+	if block == nil || block.Type != "CERTIFICATE REQUEST" {
+		t.Fatalf("not a PEM CSR: %q", in)
+	}
+	csr, err := x509.ParseCertificateRequest(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return csr
+}
+
 func describe(t testing.TB, c *acmpca.Client, arn string) *types.CertificateAuthority {
 	t.Helper()
 	out, err := c.DescribeCertificateAuthority(context.Background(), &acmpca.DescribeCertificateAuthorityInput{CertificateAuthorityArn: &arn})
@@ -155,6 +172,19 @@ func TestCreateAndDescribe(t *testing.T) {
 			rc.OcspConfiguration == nil || *rc.OcspConfiguration.Enabled {
 			t.Fatalf("revocation configuration: %+v", rc)
 		}
+
+		// The CSR carries the configured subject and is signed with the configured algorithm.
+		csr := parseCSRPEM(t, csrOf(t, c, arn))
+		if csr.SignatureAlgorithm != x509.SHA256WithRSA || csr.CheckSignature() != nil {
+			t.Fatalf("CSR signed with %s: %v", csr.SignatureAlgorithm, csr.CheckSignature())
+		}
+		if s := csr.Subject; len(s.Names) != 3 || s.CommonName != "Root" || !slices.Equal(s.Organization, []string{"openpca"}) || !slices.Equal(s.Country, []string{"DE"}) {
+			t.Fatalf("CSR subject %s", s)
+		}
+		// No CSR while the key is being made.
+		setStatus(t, e, arn, pca.StatusCreating, time.Time{})
+		_, err := c.GetCertificateAuthorityCsr(context.Background(), &acmpca.GetCertificateAuthorityCsrInput{CertificateAuthorityArn: &arn})
+		wantTyped[*types.RequestInProgressException](t, err)
 	})
 }
 
@@ -172,11 +202,24 @@ func TestCreateAlgorithms(t *testing.T) {
 		types.KeyAlgorithmMlDsa65:      {types.SigningAlgorithmMlDsa65},
 		types.KeyAlgorithmMlDsa87:      {types.SigningAlgorithmMlDsa87},
 	}
+	// The CSR's signature algorithm, where Go's x509 knows it.
+	x509Sig := map[types.SigningAlgorithm]x509.SignatureAlgorithm{
+		types.SigningAlgorithmSha256withrsa: x509.SHA256WithRSA, types.SigningAlgorithmSha384withrsa: x509.SHA384WithRSA, types.SigningAlgorithmSha512withrsa: x509.SHA512WithRSA,
+		types.SigningAlgorithmSha256withecdsa: x509.ECDSAWithSHA256, types.SigningAlgorithmSha384withecdsa: x509.ECDSAWithSHA384, types.SigningAlgorithmSha512withecdsa: x509.ECDSAWithSHA512,
+	}
 	for key, sigs := range valid {
 		for _, sig := range sigs {
 			t.Run(fmt.Sprintf("%s/%s", key, sig), func(t *testing.T) {
-				create(t, c, &acmpca.CreateCertificateAuthorityInput{CertificateAuthorityConfiguration: &types.CertificateAuthorityConfiguration{
+				arn := create(t, c, &acmpca.CreateCertificateAuthorityInput{CertificateAuthorityConfiguration: &types.CertificateAuthorityConfiguration{
 					KeyAlgorithm: key, SigningAlgorithm: sig, Subject: &types.ASN1Subject{CommonName: aws.String("alg")}}})
+				want, ok := x509Sig[sig]
+				if !ok {
+					return
+				}
+				csr := parseCSRPEM(t, csrOf(t, c, arn))
+				if csr.SignatureAlgorithm != want || csr.CheckSignature() != nil || csr.Subject.String() != "CN=alg" {
+					t.Fatalf("CSR: %s signed with %s, want %s: %v", csr.Subject, csr.SignatureAlgorithm, want, csr.CheckSignature())
+				}
 			})
 		}
 	}
@@ -414,6 +457,10 @@ func TestExpiredCA(t *testing.T) {
 		}
 		_, err := c.UpdateCertificateAuthority(context.Background(), &acmpca.UpdateCertificateAuthorityInput{CertificateAuthorityArn: &arn, Status: types.CertificateAuthorityStatusDisabled})
 		wantTyped[*types.InvalidStateException](t, err)
+		sig := types.SigningAlgorithmSha256withecdsa
+		_, err = c.IssueCertificate(context.Background(), &acmpca.IssueCertificateInput{CertificateAuthorityArn: &arn, SigningAlgorithm: sig,
+			Csr: newCSR(t, newKey(t, types.KeyAlgorithmEcPrime256v1), sig, "leaf"), Validity: &types.Validity{Type: types.ValidityPeriodTypeDays, Value: aws.Int64(1)}})
+		wantAPIError(t, err, "InvalidStateException", "The certificate authority is not in a valid state for issuing certificates")
 		// An expired CA may be deleted with a restoration window.
 		if _, err := c.DeleteCertificateAuthority(context.Background(), &acmpca.DeleteCertificateAuthorityInput{CertificateAuthorityArn: &arn}); err != nil {
 			t.Fatal(err)
@@ -429,8 +476,24 @@ func TestDeleteAndRestore(t *testing.T) {
 		_, err := c.DeleteCertificateAuthority(ctx, &acmpca.DeleteCertificateAuthorityInput{CertificateAuthorityArn: &active})
 		wantTyped[*types.InvalidStateException](t, err)
 
+		// listed returns a CA's status in ListCertificateAuthorities, "" when it is not listed.
+		listed := func(arn string) types.CertificateAuthorityStatus {
+			t.Helper()
+			list, err := c.ListCertificateAuthorities(ctx, &acmpca.ListCertificateAuthoritiesInput{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ca := range list.CertificateAuthorities {
+				if *ca.Arn == arn {
+					return ca.Status
+				}
+			}
+			return ""
+		}
+
 		// PENDING_CERTIFICATE, default window of 30 days.
 		pending := create(t, c, &acmpca.CreateCertificateAuthorityInput{})
+		ownCSR := csrOf(t, c, pending)
 		if _, err := c.DeleteCertificateAuthority(ctx, &acmpca.DeleteCertificateAuthorityInput{CertificateAuthorityArn: &pending}); err != nil {
 			t.Fatal(err)
 		}
@@ -445,6 +508,13 @@ func TestDeleteAndRestore(t *testing.T) {
 		wantTyped[*types.InvalidStateException](t, err)
 		_, err = c.UpdateCertificateAuthority(ctx, &acmpca.UpdateCertificateAuthorityInput{CertificateAuthorityArn: &pending, Status: types.CertificateAuthorityStatusActive})
 		wantTyped[*types.InvalidStateException](t, err)
+		_, err = c.GetCertificateAuthorityCsr(ctx, &acmpca.GetCertificateAuthorityCsrInput{CertificateAuthorityArn: &pending})
+		wantTyped[*types.InvalidStateException](t, err)
+		// Not even the root's own certificate, which it could issue before deletion.
+		_, err = c.IssueCertificate(ctx, &acmpca.IssueCertificateInput{CertificateAuthorityArn: &pending, Csr: ownCSR, SigningAlgorithm: types.SigningAlgorithmSha256withecdsa,
+			TemplateArn: aws.String(templatePrefix + "RootCACertificate/V1"), Validity: &types.Validity{Type: types.ValidityPeriodTypeYears, Value: aws.Int64(1)}})
+		wantTyped[*types.InvalidStateException](t, err)
+		wantAPIError(t, err, "InvalidStateException", "The certificate authority is not in a valid state for issuing certificates")
 		if _, err := c.RestoreCertificateAuthority(ctx, &acmpca.RestoreCertificateAuthorityInput{CertificateAuthorityArn: &pending}); err != nil {
 			t.Fatal(err)
 		}
@@ -461,6 +531,9 @@ func TestDeleteAndRestore(t *testing.T) {
 		}
 		if ca := describe(t, c, active); ca.RestorableUntil.Sub(e.clock.Now()).Round(time.Hour) != 7*24*time.Hour {
 			t.Fatalf("7-day window: %v", ca.RestorableUntil)
+		}
+		if st := listed(active); st != types.CertificateAuthorityStatusDeleted {
+			t.Fatalf("a CA inside its window is listed as %q, want DELETED", st)
 		}
 		if _, err := c.RestoreCertificateAuthority(ctx, &acmpca.RestoreCertificateAuthorityInput{CertificateAuthorityArn: &active}); err != nil {
 			t.Fatal(err)
@@ -486,14 +559,27 @@ func TestDeleteAndRestore(t *testing.T) {
 		wantTyped[*types.ResourceNotFoundException](t, err)
 		_, err = c.RestoreCertificateAuthority(ctx, &acmpca.RestoreCertificateAuthorityInput{CertificateAuthorityArn: &pending})
 		wantTyped[*types.ResourceNotFoundException](t, err)
-		list, _ := c.ListCertificateAuthorities(ctx, &acmpca.ListCertificateAuthoritiesInput{})
-		for _, ca := range list.CertificateAuthorities {
-			if *ca.Arn == pending {
-				t.Fatal("a purged CA is still listed")
-			}
+		if listed(pending) != "" {
+			t.Fatal("a purged CA is still listed")
 		}
 		if n, err := e.srv.domain.PurgeExpiredDeletions(ctx); err != nil || n != 1 {
 			t.Fatalf("sweeper purged %d (%v), want 1", n, err)
+		}
+
+		// CREATING and FAILED CAs are removed at once, with no window.
+		for _, st := range []pca.Status{pca.StatusCreating, pca.StatusFailed} {
+			arn := create(t, c, &acmpca.CreateCertificateAuthorityInput{})
+			setStatus(t, e, arn, st, time.Time{})
+			if _, err := c.DeleteCertificateAuthority(ctx, &acmpca.DeleteCertificateAuthorityInput{CertificateAuthorityArn: &arn}); err != nil {
+				t.Fatalf("delete %s: %v", st, err)
+			}
+			_, err = c.DescribeCertificateAuthority(ctx, &acmpca.DescribeCertificateAuthorityInput{CertificateAuthorityArn: &arn})
+			wantTyped[*types.ResourceNotFoundException](t, err)
+			_, err = c.RestoreCertificateAuthority(ctx, &acmpca.RestoreCertificateAuthorityInput{CertificateAuthorityArn: &arn})
+			wantTyped[*types.ResourceNotFoundException](t, err)
+			if listed(arn) != "" {
+				t.Fatalf("a deleted %s CA is still listed", st)
+			}
 		}
 	})
 }

@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/pem"
 	"fmt"
 	"io/fs"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -219,8 +223,9 @@ func TestHierarchyEveryAlgorithm(t *testing.T) {
 		t.Run(string(alg.key)+"/"+p.name, func(t *testing.T) {
 			c := e.rootClient(p.opt)
 			rootArn, root := bootstrapRoot(t, c, alg.key, alg.sig)
-			if ca := describe(t, c, rootArn); ca.Status != types.CertificateAuthorityStatusActive || ca.NotAfter == nil || !ca.NotAfter.Equal(root.cert.NotAfter) {
-				t.Fatalf("root after import: %s %v", ca.Status, ca.NotAfter)
+			if ca := describe(t, c, rootArn); ca.Status != types.CertificateAuthorityStatusActive || ca.NotBefore == nil || ca.NotAfter == nil ||
+				!ca.NotBefore.Truncate(time.Second).Equal(root.cert.NotBefore) || !ca.NotAfter.Truncate(time.Second).Equal(root.cert.NotAfter) {
+				t.Fatalf("root after import: %s %v %v, certificate valid %v to %v", ca.Status, ca.NotBefore, ca.NotAfter, root.cert.NotBefore, root.cert.NotAfter)
 			}
 			subArn, sub := bootstrapSubordinate(t, c, rootArn, alg.sig, alg.key, alg.sig, "SubordinateCACertificate_PathLen0/V1")
 			if strings.TrimSpace(sub.chain) != strings.TrimSpace(root.pem) {
@@ -301,11 +306,15 @@ func TestIssuanceErrors(t *testing.T) {
 
 		// Idempotency: one certificate per token within 5 minutes.
 		first := issue(t, c, rootArn, &acmpca.IssueCertificateInput{Csr: foreign, SigningAlgorithm: sig, IdempotencyToken: aws.String("tok")})
+		e.clock.Advance(4 * time.Minute)
 		again := issue(t, c, rootArn, &acmpca.IssueCertificateInput{Csr: foreign, SigningAlgorithm: sig, IdempotencyToken: aws.String("tok")})
 		if first.arn != again.arn {
 			t.Fatal("the same idempotency token issued twice")
 		}
-		e.clock.Advance(6 * time.Minute)
+		if other := issue(t, c, rootArn, &acmpca.IssueCertificateInput{Csr: foreign, SigningAlgorithm: sig, IdempotencyToken: aws.String("tok-2")}); other.arn == first.arn {
+			t.Fatal("another token returned the same certificate")
+		}
+		e.clock.Advance(2 * time.Minute)
 		if later := issue(t, c, rootArn, &acmpca.IssueCertificateInput{Csr: foreign, SigningAlgorithm: sig, IdempotencyToken: aws.String("tok")}); later.arn == first.arn {
 			t.Fatal("a token older than 5 minutes returned the old certificate")
 		}
@@ -352,8 +361,34 @@ func TestImportErrors(t *testing.T) {
 		rootArn, root := bootstrapRoot(t, c, types.KeyAlgorithmEcPrime256v1, sig)
 		subArn := create(t, c, &acmpca.CreateCertificateAuthorityInput{CertificateAuthorityType: types.CertificateAuthorityTypeSubordinate})
 		sub := issue(t, c, rootArn, &acmpca.IssueCertificateInput{Csr: csrOf(t, c, subArn), SigningAlgorithm: sig, TemplateArn: aws.String(templatePrefix + "SubordinateCACertificate_PathLen0/V1")})
+		// A CA certificate for another root's key, signed by the first root.
 		otherRoot := create(t, c, &acmpca.CreateCertificateAuthorityInput{})
-		leaf := issue(t, c, rootArn, &acmpca.IssueCertificateInput{Csr: csrOf(t, c, otherRoot), SigningAlgorithm: sig})
+		otherSub := issue(t, c, rootArn, &acmpca.IssueCertificateInput{Csr: csrOf(t, c, otherRoot), SigningAlgorithm: sig, TemplateArn: aws.String(templatePrefix + "SubordinateCACertificate_PathLen0/V1")})
+
+		// Certificates for the subordinate's key from a root made here, with
+		// the basicConstraints extension given (none when nil).
+		outsideKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		outside := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Outside Root"}, NotBefore: time.Now().Add(-time.Hour),
+			NotAfter: time.Now().AddDate(1, 0, 0), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}
+		der, err := x509.CreateCertificate(rand.Reader, outside, outside, outsideKey.Public(), outsideKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outside, _ = x509.ParseCertificate(der)
+		outsidePEM := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+		caTRUE, _ := asn1.Marshal(struct{ IsCA bool }{true})
+		signedOutside := func(critical *bool) string {
+			tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "Sub"}, NotBefore: time.Now().Add(-time.Hour),
+				NotAfter: time.Now().AddDate(0, 6, 0), KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature}
+			if critical != nil {
+				tmpl.ExtraExtensions = []pkix.Extension{{Id: asn1.ObjectIdentifier{2, 5, 29, 19}, Critical: *critical, Value: caTRUE}}
+			}
+			der, err := x509.CreateCertificate(rand.Reader, tmpl, outside, parseCSRPEM(t, csrOf(t, c, subArn)).PublicKey, outsideKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+		}
 
 		imp := func(arn string, cert, chain string) error {
 			in := &acmpca.ImportCertificateAuthorityCertificateInput{CertificateAuthorityArn: &arn, Certificate: []byte(cert)}
@@ -364,23 +399,33 @@ func TestImportErrors(t *testing.T) {
 			return err
 		}
 		tests := []struct {
-			name, arn, cert, chain, code string
+			name, arn, cert, chain, code, msg string
 		}{
-			{"Garbage", subArn, "not a certificate", "", "MalformedCertificateException"},
-			{"SubordinateWithoutChain", subArn, sub.pem, "", "InvalidRequestException"},
-			{"ChainHoldsTheCertificate", subArn, sub.pem, sub.pem + "\n" + root.pem, "InvalidRequestException"},
-			{"SelfSignedIntoSubordinate", subArn, root.pem, "", "InvalidRequestException"},
-			{"KeyMismatch", subArn, leaf.pem, root.pem, "MalformedCertificateException"},
-			{"NotSelfSignedIntoRoot", otherRoot, leaf.pem, "", "MalformedCertificateException"},
-			{"OtherKeyIntoRoot", otherRoot, root.pem, "", "CertificateMismatchException"},
+			{"Garbage", subArn, "not a certificate", "", "MalformedCertificateException", ""},
+			{"SubordinateWithoutChain", subArn, sub.pem, "", "InvalidRequestException", "must be imported with its certificate chain"},
+			{"ChainHoldsTheCertificate", subArn, sub.pem, sub.pem + "\n" + root.pem, "InvalidRequestException", "must not contain the certificate"},
+			{"SelfSignedIntoSubordinate", subArn, root.pem, "", "InvalidRequestException", "self-signed certificate cannot be imported"},
+			{"KeyMismatch", subArn, otherSub.pem, root.pem, "CertificateMismatchException", "public key does not match"},
+			{"NotSelfSignedIntoRoot", otherRoot, otherSub.pem, "", "InvalidRequestException", "Only a self-signed certificate"},
+			{"OtherKeyIntoRoot", otherRoot, root.pem, "", "CertificateMismatchException", "public key does not match"},
+			// AWS documents only "a validation exception" for these; the code is this server's choice.
+			{"NoBasicConstraints", subArn, signedOutside(nil), outsidePEM, "MalformedCertificateException", "critical basicConstraints"},
+			{"NonCriticalBasicConstraints", subArn, signedOutside(aws.Bool(false)), outsidePEM, "MalformedCertificateException", "critical basicConstraints"},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
-				wantAPIError(t, imp(tc.arn, tc.cert, tc.chain), tc.code, "")
+				wantAPIError(t, imp(tc.arn, tc.cert, tc.chain), tc.code, tc.msg)
 			})
 		}
-		if st := describe(t, c, subArn).Status; st != types.CertificateAuthorityStatusPendingCertificate {
-			t.Fatalf("refused imports changed the status to %s", st)
+		for _, arn := range []string{subArn, otherRoot} {
+			if st := describe(t, c, arn).Status; st != types.CertificateAuthorityStatusPendingCertificate {
+				t.Fatalf("refused imports changed the status to %s", st)
+			}
+		}
+		// The same outside certificate with a critical basicConstraints is accepted, and
+		// so, replacing it, is the one the root issued.
+		if err := imp(subArn, signedOutside(aws.Bool(true)), outsidePEM); err != nil {
+			t.Fatal(err)
 		}
 		if err := imp(subArn, sub.pem, root.pem); err != nil {
 			t.Fatal(err)
