@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/acmpca"
 )
@@ -78,7 +79,7 @@ func TestRateLimit(t *testing.T) {
 	}
 
 	t.Run("aws-sdk-go-v2 retries", func(t *testing.T) {
-		c := e.rootClient(func(o *acmpca.Options) { o.RetryMaxAttempts = 5 })
+		c := e.rootClient(func(o *acmpca.Options) { o.Retryer = retry.NewStandard(); o.RetryMaxAttempts = 5 })
 		before := throttled("ListTags")
 		for i := range 30 {
 			if _, err := c.ListTags(ctx, &acmpca.ListTagsInput{CertificateAuthorityArn: &arn}); err != nil {
