@@ -335,6 +335,17 @@ func TestRevocationConfigurationEcho(t *testing.T) {
 		if !*rc.OcspConfiguration.Enabled || *rc.OcspConfiguration.OcspCustomCname != "ocsp.example.test" {
 			t.Fatalf("OCSP configuration: %+v", rc.OcspConfiguration)
 		}
+
+		// CRLs only: OCSP still describes, as {"Enabled": false}.
+		arn = create(t, c, &acmpca.CreateCertificateAuthorityInput{RevocationConfiguration: crlConfig("crl-bucket", "")})
+		rc = describe(t, c, arn).RevocationConfiguration
+		crl = rc.CrlConfiguration
+		if !*crl.Enabled || *crl.ExpirationInDays != 7 || *crl.S3BucketName != "crl-bucket" || crl.S3ObjectAcl != types.S3ObjectAclPublicRead {
+			t.Fatalf("CRL configuration: %+v", crl)
+		}
+		if o := rc.OcspConfiguration; o == nil || o.Enabled == nil || *o.Enabled || o.OcspCustomCname != nil {
+			t.Fatalf("OCSP configuration of a CRL-only CA: %+v", o)
+		}
 	})
 }
 

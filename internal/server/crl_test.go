@@ -11,6 +11,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -88,6 +91,7 @@ func TestCRLPublication(t *testing.T) {
 	for _, typ := range []types.CrlType{types.CrlTypeComplete, types.CrlTypePartitioned} {
 		t.Run(string(typ), func(t *testing.T) {
 			e := newTestEnv(t)
+			e.srv.domain.PartitionSize = 2
 			c := e.rootClient(protocols[0].opt)
 			ctx := context.Background()
 			rootArn, root := bootstrapRootWithCRL(t, c, crlConfig("crl-bucket", typ))
@@ -103,7 +107,8 @@ func TestCRLPublication(t *testing.T) {
 			}
 			url := leaf.cert.CRLDistributionPoints[0]
 			wantPrefix := e.srv.cfg.PublicURL + "/crl-bucket/crl/" + id
-			if typ == types.CrlTypeComplete && url != wantPrefix+".crl" || typ == types.CrlTypePartitioned && !strings.HasPrefix(url, wantPrefix+"/") {
+			partitionURL := regexp.MustCompile("^" + regexp.QuoteMeta(wantPrefix) + `/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.crl$`)
+			if typ == types.CrlTypeComplete && url != wantPrefix+".crl" || typ == types.CrlTypePartitioned && !partitionURL.MatchString(url) {
 				t.Fatalf("CDP %s, want it under %s", url, wantPrefix)
 			}
 
@@ -147,6 +152,11 @@ func TestCRLPublication(t *testing.T) {
 			if next.Number.Cmp(list.Number) <= 0 {
 				t.Fatalf("CRL Number went from %v to %v", list.Number, next.Number)
 			}
+			// Two certificates fill a partition: the third gets a new one.
+			third := issue(t, c, rootArn, &acmpca.IssueCertificateInput{Csr: csr, SigningAlgorithm: sig}).cert.CRLDistributionPoints
+			if typ == types.CrlTypePartitioned && (len(third) != 1 || third[0] == url || !partitionURL.MatchString(third[0])) {
+				t.Fatalf("CDP %v after a full partition at %s", third, url)
+			}
 			opensslCRLCheck(t, root.pem, leaf.pem)
 			if n := testutil.ToFloat64(e.srv.crls.Generated(id)); n < 2 {
 				t.Fatalf("openpca_crl_generated_total = %v, want at least 2", n)
@@ -168,8 +178,49 @@ func opensslCRLCheck(t *testing.T, root, leaf string) {
 	}
 }
 
+// Each RevocationReason is published with its RFC 5280 CRLReason code.
+func TestCRLReasonCodes(t *testing.T) {
+	e := newTestEnv(t)
+	c := e.rootClient(protocols[0].opt)
+	caArn, _ := bootstrapRootWithCRL(t, c, crlConfig("crl-bucket", ""))
+	codes := map[types.RevocationReason]int{
+		types.RevocationReasonUnspecified:                    0,
+		types.RevocationReasonKeyCompromise:                  1,
+		types.RevocationReasonCertificateAuthorityCompromise: 2,
+		types.RevocationReasonAffiliationChanged:             3,
+		types.RevocationReasonSuperseded:                     4,
+		types.RevocationReasonCessationOfOperation:           5,
+		types.RevocationReasonPrivilegeWithdrawn:             9,
+		types.RevocationReasonAACompromise:                   10,
+	}
+	if len(codes) != len(types.RevocationReason("").Values()) {
+		t.Fatal("a RevocationReason is missing from the table")
+	}
+	sig := types.SigningAlgorithmSha256withecdsa
+	csr := newCSR(t, newKey(t, types.KeyAlgorithmEcPrime256v1), sig, "reasons")
+	want, url := map[string]int{}, ""
+	for reason, code := range codes {
+		leaf := issue(t, c, caArn, &acmpca.IssueCertificateInput{Csr: csr, SigningAlgorithm: sig})
+		if err := revoke(c, caArn, serialOf(leaf.arn), reason); err != nil {
+			t.Fatalf("revoke with %s: %v", reason, err)
+		}
+		want[serialOf(leaf.arn)], url = code, leaf.cert.CRLDistributionPoints[0]
+	}
+	var list *x509.RevocationList
+	waitFor(t, 30*time.Second, func() bool {
+		list, _ = fetchCRL(t, url)
+		return list != nil && len(list.RevokedCertificateEntries) == len(want)
+	})
+	for _, entry := range list.RevokedCertificateEntries {
+		if serial := fmt.Sprintf("%x", entry.SerialNumber); entry.ReasonCode != want[serial] {
+			t.Errorf("serial %s: reasonCode %d, want %d", serial, entry.ReasonCode, want[serial])
+		}
+	}
+}
+
 func TestCRLBucketChecks(t *testing.T) {
-	e := newTestEnvWith(t, nil, func(c *Config) { c.crlScan = 100 * time.Millisecond })
+	hook := newEventHook(t)
+	e := newTestEnvWith(t, nil, func(c *Config) { c.crlScan = 100 * time.Millisecond; c.EventsWebhook = hook.URL })
 	c := e.rootClient(protocols[1].opt)
 	ctx := context.Background()
 	e.srv.files.SetReadOnly("locked-bucket", true)
@@ -197,19 +248,32 @@ func TestCRLBucketChecks(t *testing.T) {
 	}
 
 	// The bucket becomes unwritable mid-run: revocations are still accepted,
-	// the failure is counted, and the CRL appears once the bucket is fixed.
+	// the failure is counted and announced, and the CRL appears once the
+	// bucket is fixed.
 	sig := types.SigningAlgorithmSha256withecdsa
 	leaf := issue(t, c, rootArn, &acmpca.IssueCertificateInput{Csr: newCSR(t, newKey(t, types.KeyAlgorithmEcPrime256v1), sig, "leaf"), SigningAlgorithm: sig})
 	url := leaf.cert.CRLDistributionPoints[0]
 	waitFor(t, 30*time.Second, func() bool { _, ok := fetchCRL(t, url); return ok })
+	success := map[string]any{"result": "success"}
+	if ev := hook.await(t, "ACM Private CA CRL Generation", success); !slices.Equal(resourcesOf(ev), []string{rootArn}) {
+		t.Fatalf("CRL generation event: %v", ev)
+	}
 	e.srv.files.SetReadOnly("crl-bucket", true)
 	if err := revoke(c, rootArn, serialOf(leaf.arn), types.RevocationReasonKeyCompromise); err != nil {
 		t.Fatalf("revocation with an unwritable bucket: %v", err)
 	}
 	waitFor(t, 30*time.Second, func() bool { return testutil.ToFloat64(e.srv.crls.Misconfigured(id)) >= 1 })
+	failure := hook.await(t, "ACM Private CA CRL Generation", map[string]any{"result": "failure", "reason": "Failed to write CRL to S3. Check your S3 bucket permissions."})
+	if !slices.Equal(resourcesOf(failure), []string{rootArn}) {
+		t.Fatalf("CRL generation failure event: %v", failure)
+	}
 	e.srv.files.SetReadOnly("crl-bucket", false)
 	_, took := waitRevoked(t, url, serialOf(leaf.arn), 30*time.Second)
 	t.Logf("published %v after the bucket was fixed", took)
+	waitFor(t, 30*time.Second, func() bool {
+		evs := hook.of("ACM Private CA CRL Generation")
+		return reflect.DeepEqual(evs[len(evs)-1]["detail"], success)
+	})
 	opensslCRLCheck(t, root.pem, leaf.pem)
 }
 
@@ -248,17 +312,22 @@ func TestCRLRegenerationAndExpiry(t *testing.T) {
 	if len(second.RevokedCertificateEntries) != 1 {
 		t.Fatal("the first CRL after expiry must still list the certificate")
 	}
-	// The next CRL drops it.
+	// The next CRL drops it; audit reports keep it.
 	e.clock.Advance(25 * time.Hour)
 	waitFor(t, 30*time.Second, func() bool {
 		third, _ := fetchCRL(t, url)
 		return third.Number.Cmp(second.Number) > 0 && len(third.RevokedCertificateEntries) == 0
 	})
+	_, records := auditRecords(t, e, c, rootArn)
+	if r := records[serialOf(short.arn)]; r["revocationReason"] != "SUPERSEDED" || r["revokedAt"] == "" {
+		t.Fatalf("audit record of the expired revoked certificate: %v", r)
+	}
 }
 
 // The CDP of issued certificates follows the CA's configuration at issuance:
 // custom name, custom path, omitted, or absent when CRLs are off; earlier
-// certificates keep their URLs.
+// certificates keep their URLs. So does the AIA's OCSP URL: none while OCSP
+// is off, http://<OcspCustomCname> with a custom name.
 func TestCDPForms(t *testing.T) {
 	e := newTestEnv(t)
 	c := e.rootClient(protocols[1].opt)
@@ -270,7 +339,8 @@ func TestCDPForms(t *testing.T) {
 	leafCDP := func() []string {
 		return issue(t, c, caArn, &acmpca.IssueCertificateInput{Csr: csr, SigningAlgorithm: sig}).cert.CRLDistributionPoints
 	}
-	first := leafCDP()
+	firstCert := issue(t, c, caArn, &acmpca.IssueCertificateInput{Csr: csr, SigningAlgorithm: sig}).cert
+	first := firstCert.CRLDistributionPoints
 	update := func(crl *types.CrlConfiguration) {
 		t.Helper()
 		if _, err := c.UpdateCertificateAuthority(ctx, &acmpca.UpdateCertificateAuthorityInput{CertificateAuthorityArn: &caArn,
@@ -309,5 +379,16 @@ func TestCDPForms(t *testing.T) {
 	}
 	if len(first) != 1 || first[0] != e.srv.cfg.PublicURL+"/crl-bucket/crl/"+id+".crl" {
 		t.Fatalf("the first certificate's CDP %v", first)
+	}
+
+	if len(firstCert.OCSPServer) != 0 {
+		t.Fatalf("OCSP disabled but AIA OCSP %v", firstCert.OCSPServer)
+	}
+	if _, err := c.UpdateCertificateAuthority(ctx, &acmpca.UpdateCertificateAuthorityInput{CertificateAuthorityArn: &caArn, RevocationConfiguration: &types.RevocationConfiguration{
+		OcspConfiguration: &types.OcspConfiguration{Enabled: aws.Bool(true), OcspCustomCname: aws.String("ocsp.example.test")}}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := issue(t, c, caArn, &acmpca.IssueCertificateInput{Csr: csr, SigningAlgorithm: sig}).cert.OCSPServer; len(got) != 1 || got[0] != "http://ocsp.example.test" {
+		t.Fatalf("OcspCustomCname AIA OCSP %v", got)
 	}
 }

@@ -2,7 +2,9 @@ package server
 
 import (
 	"crypto"
+	"crypto/x509"
 	"encoding/base64"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -18,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/acmpca/types"
 	xocsp "golang.org/x/crypto/ocsp"
 
+	"github.com/openpca/openpca/internal/pca"
 	"github.com/openpca/openpca/internal/store/postgres/pgtest"
 )
 
@@ -87,6 +90,70 @@ func TestOCSPWithOpenSSL(t *testing.T) {
 	}
 	if out := ask("-cert", leafFile); !strings.Contains(out, ": revoked") {
 		t.Fatalf("DISABLED CA:\n%s", out)
+	}
+}
+
+// askOCSP sends an RFC 5019 GET for cert to the responder in its AIA.
+func askOCSP(t *testing.T, cert, issuer *x509.Certificate) (*xocsp.Response, error) {
+	t.Helper()
+	req, err := xocsp.CreateRequest(cert, issuer, &xocsp.RequestOptions{Hash: crypto.SHA1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(cert.OCSPServer[0] + "/" + url.PathEscape(base64.StdEncoding.EncodeToString(req)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return xocsp.ParseResponseForCert(body, cert, issuer)
+}
+
+// Once a CA has expired or is deleted, OCSP no longer answers for it with a
+// signed status: its certificates get "unauthorized".
+func TestOCSPExpiredAndDeletedCA(t *testing.T) {
+	e := newTestEnv(t)
+	c := e.rootClient(protocols[0].opt)
+	sig := types.SigningAlgorithmSha256withecdsa
+	rc := &types.RevocationConfiguration{OcspConfiguration: &types.OcspConfiguration{Enabled: aws.Bool(true)}}
+	good := func() (string, *x509.Certificate, *x509.Certificate) {
+		caArn, root := bootstrapRootWithCRL(t, c, rc)
+		leaf := issue(t, c, caArn, &acmpca.IssueCertificateInput{Csr: newCSR(t, newKey(t, types.KeyAlgorithmEcPrime256v1), sig, "ocsp.example.test"), SigningAlgorithm: sig})
+		if r, err := askOCSP(t, leaf.cert, root.cert); err != nil || r.Status != xocsp.Good {
+			t.Fatalf("before: %v %v", r, err)
+		}
+		return caArn, leaf.cert, root.cert
+	}
+	unauthorized := func(leaf, root *x509.Certificate) bool {
+		_, err := askOCSP(t, leaf, root)
+		var re xocsp.ResponseError
+		return errors.As(err, &re) && re.Status == xocsp.Unauthorized
+	}
+
+	expired, expiredLeaf, expiredRoot := good()
+	setStatus(t, e, expired, pca.StatusActive, e.clock.Now().Add(time.Hour))
+	e.clock.Advance(2 * time.Hour)
+	start := time.Now()
+	waitFor(t, 30*time.Second, func() bool { return unauthorized(expiredLeaf, expiredRoot) })
+	t.Logf("an expired CA stopped answering after %v", time.Since(start).Round(time.Millisecond))
+
+	deleted, deletedLeaf, deletedRoot := good()
+	for _, step := range []func() error{
+		func() error {
+			_, err := c.UpdateCertificateAuthority(t.Context(), &acmpca.UpdateCertificateAuthorityInput{CertificateAuthorityArn: &deleted, Status: types.CertificateAuthorityStatusDisabled})
+			return err
+		},
+		func() error {
+			_, err := c.DeleteCertificateAuthority(t.Context(), &acmpca.DeleteCertificateAuthorityInput{CertificateAuthorityArn: &deleted})
+			return err
+		},
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !unauthorized(deletedLeaf, deletedRoot) {
+		t.Fatal("a DELETED CA still answers")
 	}
 }
 

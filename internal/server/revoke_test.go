@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/acmpca"
 	"github.com/aws/aws-sdk-go-v2/service/acmpca/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/openpca/openpca/internal/pca"
 )
 
 func revoke(c *acmpca.Client, caArn, serial string, reason types.RevocationReason) error {
@@ -66,6 +68,14 @@ func TestRevokeCertificate(t *testing.T) {
 			reason                  types.RevocationReason
 		}{
 			{"AlreadyRevoked", colonHex(serialOf(leafs[0].arn)), "RequestAlreadyProcessedException", "already been revoked", types.RevocationReasonSuperseded},
+			// Every accepted form names the certificate another form revoked.
+			{"AlreadyRevokedBare", serialOf(leafs[1].arn), "RequestAlreadyProcessedException", "", types.RevocationReasonSuperseded},
+			{"AlreadyRevokedUpperColons", strings.ToUpper(colonHex(serialOf(leafs[2].arn))), "RequestAlreadyProcessedException", "", types.RevocationReasonSuperseded},
+			{"AlreadyRevokedLeadingZero", "0" + serialOf(leafs[0].arn), "RequestAlreadyProcessedException", "", types.RevocationReasonSuperseded},
+			{"AlreadyRevokedNoLeadingZero", strings.ToUpper(serialOf(leafs[3].arn)), "RequestAlreadyProcessedException", "", types.RevocationReasonSuperseded},
+			// Decimal is read as hex, naming no certificate: leafs[4] stays
+			// unrevoked until the DISABLED CA revokes it below.
+			{"Decimal", leafs[4].cert.SerialNumber.String(), "ResourceNotFoundException", "", types.RevocationReasonUnspecified},
 			{"UnknownSerial", "0badc0ffee", "ResourceNotFoundException", "", types.RevocationReasonUnspecified},
 			{"SelfSigned", fmt.Sprintf("%x", root.cert.SerialNumber), "InvalidRequestException", "Self-signed certificate can not be revoked", types.RevocationReasonUnspecified},
 			{"NotHex", "not-a-serial", "InvalidRequestException", "hexadecimal", types.RevocationReasonUnspecified},
@@ -91,6 +101,25 @@ func TestRevokeCertificate(t *testing.T) {
 		short := issue(t, c, rootArn, &acmpca.IssueCertificateInput{Csr: csr, SigningAlgorithm: sig, Validity: &types.Validity{Type: types.ValidityPeriodTypeDays, Value: aws.Int64(1)}})
 		e.clock.Advance(25 * time.Hour)
 		wantAPIError(t, revoke(c, rootArn, serialOf(short.arn), types.RevocationReasonUnspecified), "InvalidRequestException", "expired")
+
+		// Only ACTIVE and DISABLED CAs revoke; a refused call leaves the
+		// certificate as it was.
+		target := issue(t, c, rootArn, &acmpca.IssueCertificateInput{Csr: csr, SigningAlgorithm: sig})
+		for _, st := range []pca.Status{pca.StatusCreating, pca.StatusFailed, pca.StatusDeleted, pca.StatusExpired} {
+			stored, notAfter := st, e.clock.Now().AddDate(1, 0, 0)
+			if st == pca.StatusExpired {
+				stored, notAfter = pca.StatusActive, e.clock.Now().Add(-time.Minute)
+			}
+			setStatus(t, e, rootArn, stored, notAfter)
+			if got := describe(t, c, rootArn).Status; got != types.CertificateAuthorityStatus(st) {
+				t.Fatalf("CA reports %s, want %s", got, st)
+			}
+			wantAPIError(t, revoke(c, rootArn, serialOf(target.arn), types.RevocationReasonKeyCompromise), "InvalidStateException", "")
+		}
+		setStatus(t, e, rootArn, pca.StatusActive, e.clock.Now().AddDate(1, 0, 0))
+		if err := revoke(c, rootArn, serialOf(target.arn), types.RevocationReasonKeyCompromise); err != nil {
+			t.Fatalf("the certificate changed while the CA could not revoke: %v", err)
+		}
 	})
 }
 
