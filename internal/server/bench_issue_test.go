@@ -194,6 +194,9 @@ func send(client *http.Client, r replay, out any) error {
 	if resp.StatusCode != http.StatusOK {
 		return &httpError{resp.StatusCode, string(raw)}
 	}
+	if len(raw) == 0 {
+		return nil // an operation without output
+	}
 	return json.Unmarshal(raw, out)
 }
 
