@@ -386,13 +386,14 @@ func (s *Service) PurgeExpiredDeletions(ctx context.Context) (int, error) {
 		if !ca.purged(now) {
 			continue
 		}
+		var err error
 		if ca.Key.ID != "" {
-			if err := s.Keys.DestroyKey(ctx, ca.Key); err != nil {
-				errs = append(errs, fmt.Errorf("CA %s: %w", ca.ID, err))
-				continue
-			}
+			err = s.Keys.DestroyKey(ctx, ca.Key)
 		}
-		if err := s.Store.PurgeCA(ctx, ca.Account, ca.ID); err != nil {
+		if err == nil {
+			err = s.Store.PurgeCA(ctx, ca.Account, ca.ID)
+		}
+		if err != nil {
 			errs = append(errs, fmt.Errorf("CA %s: %w", ca.ID, err))
 			continue
 		}
