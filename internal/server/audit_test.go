@@ -48,7 +48,14 @@ func auditRecords(t *testing.T, e *testEnv, c *acmpca.Client, caArn string) (str
 	if st := waitAuditReport(t, c, caArn, *out.AuditReportId).AuditReportStatus; st != types.AuditReportStatusSuccess {
 		t.Fatalf("audit report %s", st)
 	}
-	body, err := e.srv.objects.Get(context.Background(), "audit-bucket", *out.S3Key)
+	return *out.AuditReportId, reportRecords(t, e, *out.S3Key)
+}
+
+// reportRecords reads the JSON audit report at key in audit-bucket and
+// returns its records by serial, written as in certificate ARNs.
+func reportRecords(t *testing.T, e *testEnv, key string) map[string]map[string]string {
+	t.Helper()
+	body, err := e.srv.objects.Get(context.Background(), "audit-bucket", key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +67,7 @@ func auditRecords(t *testing.T, e *testEnv, c *acmpca.Client, caArn string) (str
 	for _, r := range records {
 		bySerial[strings.TrimLeft(strings.ReplaceAll(r["serial"], ":", ""), "0")] = r
 	}
-	return *out.AuditReportId, bySerial
+	return bySerial
 }
 
 // heldWriter holds every write until release is closed, so a test can
@@ -108,18 +115,7 @@ func TestAuditReports(t *testing.T) {
 		}
 	}
 	wantDescribed(out, types.AuditReportStatusSuccess)
-	body, err := e.srv.objects.Get(ctx, "audit-bucket", *out.S3Key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var records []map[string]string
-	if err := json.Unmarshal(body, &records); err != nil {
-		t.Fatalf("report is not a JSON array: %v\n%s", err, body)
-	}
-	bySerial := map[string]map[string]string{}
-	for _, r := range records {
-		bySerial[strings.TrimLeft(strings.ReplaceAll(r["serial"], ":", ""), "0")] = r
-	}
+	bySerial := reportRecords(t, e, *out.S3Key)
 	r := bySerial[serialOf(revoked.arn)]
 	if r == nil || r["revocationReason"] != "AFFILIATION_CHANGED" || !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0000$`).MatchString(r["revokedAt"]) ||
 		r["certificateArn"] != revoked.arn || r["awsAccountId"] != testAccount || r["subject"] != "CN=audited" ||
@@ -143,7 +139,7 @@ func TestAuditReports(t *testing.T) {
 		t.Fatalf("CSV report key %s", *out.S3Key)
 	}
 	wantDescribed(out, types.AuditReportStatusSuccess)
-	body, _ = e.srv.objects.Get(ctx, "audit-bucket", *out.S3Key)
+	body, _ := e.srv.objects.Get(ctx, "audit-bucket", *out.S3Key)
 	rows, err := csv.NewReader(strings.NewReader(string(body))).ReadAll()
 	if err != nil || strings.Join(rows[0], ",") != "awsAccountId,requestedByServicePrincipal,certificateArn,serial,subject,notBefore,notAfter,issuedAt,revokedAt,revocationReason,templateArn" || len(rows) != 4 {
 		t.Fatalf("CSV report: %v\n%s", err, body)
