@@ -237,7 +237,15 @@ func (s *Store) CreateCertificate(ctx context.Context, c *pca.Certificate, idem 
 			c.CAID, c.Serial, c.DER, millis(c.IssuedAt), millis(c.NotBefore), millis(c.NotAfter), c.Partition, c.TemplateArn); err != nil || !c.NamesCRL {
 			return err
 		}
-		_, err := s.exec(ctx, tx, `INSERT INTO crls (ca_id, crl_partition) VALUES (?, ?) ON CONFLICT (ca_id, crl_partition) DO NOTHING`, c.CAID, c.Partition)
+		// Read first: an insert, even one that does nothing, waits for the
+		// row lock revocations and CRL leases take, and in batches that
+		// mix them with issuance on other nodes that wait is a deadlock.
+		var one int
+		err := s.queryRow(ctx, tx, `SELECT 1 FROM crls WHERE ca_id = ? AND crl_partition = ?`, []any{c.CAID, c.Partition}, &one)
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		_, err = s.exec(ctx, tx, `INSERT INTO crls (ca_id, crl_partition) VALUES (?, ?) ON CONFLICT (ca_id, crl_partition) DO NOTHING`, c.CAID, c.Partition)
 		return err
 	})
 	switch {
