@@ -156,15 +156,12 @@ func (m *Manager) Signer(ctx context.Context, h keys.Handle) (crypto.Signer, err
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if h.Backend != keys.BackendPKCS11 {
-		return nil, fmt.Errorf("pkcs11key: key %s belongs to backend %q", h.ID, h.Backend)
+	id, err := keyID(h)
+	if err != nil {
+		return nil, err
 	}
 	if s, ok := m.signers.Load(h.ID); ok {
 		return s.(crypto.Signer), nil
-	}
-	id, err := hex.DecodeString(h.ID)
-	if err != nil || len(id) == 0 {
-		return nil, fmt.Errorf("pkcs11key: malformed key id %q", h.ID)
 	}
 	pairs, err := m.ctx.FindKeyPairs(id, nil)
 	if err != nil {
@@ -182,17 +179,26 @@ func (m *Manager) Signer(ctx context.Context, h keys.Handle) (crypto.Signer, err
 	return signer, nil
 }
 
+// keyID is the CKA_ID of the key pair h names.
+func keyID(h keys.Handle) ([]byte, error) {
+	if h.Backend != keys.BackendPKCS11 {
+		return nil, fmt.Errorf("pkcs11key: key %s belongs to backend %q", h.ID, h.Backend)
+	}
+	id, err := hex.DecodeString(h.ID)
+	if err != nil || len(id) == 0 {
+		return nil, fmt.Errorf("pkcs11key: malformed key id %q", h.ID)
+	}
+	return id, nil
+}
+
 // DestroyKey destroys h's key pair in the token.
 func (m *Manager) DestroyKey(ctx context.Context, h keys.Handle) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if h.Backend != keys.BackendPKCS11 {
-		return fmt.Errorf("pkcs11key: key %s belongs to backend %q", h.ID, h.Backend)
-	}
-	id, err := hex.DecodeString(h.ID)
-	if err != nil || len(id) == 0 {
-		return fmt.Errorf("pkcs11key: malformed key id %q", h.ID)
+	id, err := keyID(h)
+	if err != nil {
+		return err
 	}
 	m.signers.Delete(h.ID)
 	pairs, err := m.ctx.FindKeyPairs(id, nil)
