@@ -59,6 +59,10 @@ type Store struct {
 	stmts sync.Map
 	// cas caches CA rows when the dialect is Exclusive (see cache.go).
 	cas caCache
+	// crlRows remembers the CRL rows (CA id + "/" + partition) known to
+	// be committed. Only purging a CA deletes them, and CA ids are never
+	// reused, so the memory never goes stale.
+	crlRows sync.Map
 	// writes feeds the group-commit writer (writer.go); quit asks it to
 	// stop and stopped closes when it has.
 	writes  chan writeReq
@@ -222,6 +226,7 @@ func (s *Store) CreateCA(ctx context.Context, ca *pca.CA, idem *pca.Idempotency)
 
 // CreateCertificate implements pca.Store.
 func (s *Store) CreateCertificate(ctx context.Context, c *pca.Certificate, idem *pca.Idempotency, limit int64) (*pca.Certificate, error) {
+	crlRow := c.CAID + "/" + c.Partition
 	existing, err := s.insertOnce(ctx, idem, c.Serial, c.IssuedAt, func(tx *sql.Tx) error {
 		// Counting first holds the counter row's lock until commit, so
 		// concurrent issuance on several nodes cannot overshoot the limit.
@@ -237,9 +242,13 @@ func (s *Store) CreateCertificate(ctx context.Context, c *pca.Certificate, idem 
 			c.CAID, c.Serial, c.DER, millis(c.IssuedAt), millis(c.NotBefore), millis(c.NotAfter), c.Partition, c.TemplateArn); err != nil || !c.NamesCRL {
 			return err
 		}
-		// Read first: an insert, even one that does nothing, waits for the
-		// row lock revocations and CRL leases take, and in batches that
-		// mix them with issuance on other nodes that wait is a deadlock.
+		// Look before inserting (in memory, then in the table): an insert,
+		// even one that does nothing, waits for the row lock revocations
+		// and CRL leases take, and in batches that mix them with issuance
+		// on other nodes that wait is a deadlock.
+		if _, ok := s.crlRows.Load(crlRow); ok {
+			return nil
+		}
 		var one int
 		err := s.queryRow(ctx, tx, `SELECT 1 FROM crls WHERE ca_id = ? AND crl_partition = ?`, []any{c.CAID, c.Partition}, &one)
 		if !errors.Is(err, sql.ErrNoRows) {
@@ -257,6 +266,9 @@ func (s *Store) CreateCertificate(ctx context.Context, c *pca.Certificate, idem 
 		return nil, fmt.Errorf("sqlstore: create certificate: %w", err)
 	case existing != "":
 		return s.GetCertificate(ctx, c.CAID, existing)
+	}
+	if c.NamesCRL {
+		s.crlRows.Store(crlRow, true) // committed with the certificate
 	}
 	return c, nil
 }
