@@ -59,10 +59,12 @@ func TestOCSPWithOpenSSL(t *testing.T) {
 	if out := ask("-serial", "0x0123456789abcdef"); strings.Contains(out, ": good") {
 		t.Fatalf("a made-up serial is good:\n%s", out)
 	}
+	called := e.clock.Now()
 	if err := revoke(c, caArn, serialOf(leaf.arn), types.RevocationReasonKeyCompromise); err != nil {
 		t.Fatal(err)
 	}
 	revokedAt := time.Now()
+	answered := e.clock.Now()
 	if out := ask("-cert", leafFile); !strings.Contains(out, ": revoked") || !strings.Contains(out, "keyCompromise") {
 		t.Fatalf("right after revocation:\n%s", out)
 	}
@@ -82,6 +84,10 @@ func TestOCSPWithOpenSSL(t *testing.T) {
 	parsed, err := xocsp.ParseResponseForCert(body, leaf.cert, root.cert)
 	if err != nil || parsed.Status != xocsp.Revoked || parsed.RevocationReason != xocsp.KeyCompromise || !strings.Contains(resp.Header.Get("Cache-Control"), "max-age") {
 		t.Fatalf("GET: %v %+v %q", err, parsed, resp.Header.Get("Cache-Control"))
+	}
+	// revocationTime is when RevokeCertificate ran (GeneralizedTime, whole seconds).
+	if parsed.RevokedAt.Before(called.Truncate(time.Second)) || parsed.RevokedAt.After(answered) {
+		t.Fatalf("revocationTime %v, want the time of the RevokeCertificate call, between %v and %v", parsed.RevokedAt, called, answered)
 	}
 
 	// A DISABLED CA keeps answering.
