@@ -191,10 +191,14 @@ type CRLState struct {
 	Partition string
 	// Number is the CRL Number last published (0 before the first).
 	Number int64
-	// DirtySince is the time of the oldest revocation not yet published;
-	// zero when the published CRL is current.
-	DirtySince   time.Time
-	RevokedCount int64
+	// DirtySince is when the CRL became due: the oldest revocation not yet
+	// published, or a new partition's creation; zero when the published
+	// CRL is current.
+	DirtySince time.Time
+	// UnpublishedSince is the time of the oldest revocation no published
+	// CRL lists; zero when there is none.
+	UnpublishedSince time.Time
+	RevokedCount     int64
 	// Revision counts the revocations the CRL has had, published or not.
 	Revision int64
 	// Location is where the CRL was last published: "bucket/key URL".

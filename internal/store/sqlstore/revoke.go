@@ -34,11 +34,12 @@ func (s *Store) RevokeCertificate(ctx context.Context, caID, serial string, at t
 		// Counting first and checking after holds the CRL row's lock, so
 		// concurrent revocations cannot overshoot the limit together.
 		var count, revision int64
-		if err := s.queryRow(ctx, tx, `INSERT INTO crls (ca_id, crl_partition, dirty_since, revoked_count, revision) VALUES (?, ?, ?, 1, 1)
+		if err := s.queryRow(ctx, tx, `INSERT INTO crls (ca_id, crl_partition, dirty_since, unpublished_since, revoked_count, revision) VALUES (?, ?, ?, ?, 1, 1)
 			ON CONFLICT (ca_id, crl_partition) DO UPDATE SET revoked_count = crls.revoked_count + 1, revision = crls.revision + 1,
-			dirty_since = CASE WHEN crls.dirty_since = 0 THEN excluded.dirty_since ELSE crls.dirty_since END
+			dirty_since = CASE WHEN crls.dirty_since = 0 THEN excluded.dirty_since ELSE crls.dirty_since END,
+			unpublished_since = CASE WHEN crls.unpublished_since = 0 THEN excluded.unpublished_since ELSE crls.unpublished_since END
 			RETURNING revoked_count, revision`,
-			[]any{caID, partition, millis(at)}, &count, &revision); err != nil {
+			[]any{caID, partition, millis(at), millis(at)}, &count, &revision); err != nil {
 			return err
 		}
 		if limit > 0 && count > limit {
@@ -78,7 +79,7 @@ func (s *Store) ReservePartition(ctx context.Context, caID, newID string, size i
 	return id, err
 }
 
-const crlColumns = `c.account, r.ca_id, r.crl_partition, r.number, r.dirty_since, r.revoked_count, r.revision, r.this_update, r.next_update,
+const crlColumns = `c.account, r.ca_id, r.crl_partition, r.number, r.dirty_since, r.unpublished_since, r.revoked_count, r.revision, r.this_update, r.next_update,
 	r.published_at, r.size_bytes, r.entries, r.location FROM crls r JOIN certificate_authorities c ON c.id = r.ca_id`
 
 // CRLStates implements pca.Store.
@@ -95,11 +96,12 @@ func (s *Store) CRLStates(ctx context.Context, caID string) ([]pca.CRLState, err
 	var out []pca.CRLState
 	for rows.Next() {
 		var st pca.CRLState
-		var dirty, this, next, published int64
-		if err := rows.Scan(&st.Account, &st.CAID, &st.Partition, &st.Number, &dirty, &st.RevokedCount, &st.Revision, &this, &next, &published, &st.SizeBytes, &st.Entries, &st.Location); err != nil {
+		var dirty, unpublished, this, next, published int64
+		if err := rows.Scan(&st.Account, &st.CAID, &st.Partition, &st.Number, &dirty, &unpublished, &st.RevokedCount, &st.Revision, &this, &next, &published, &st.SizeBytes, &st.Entries, &st.Location); err != nil {
 			return nil, err
 		}
-		st.DirtySince, st.ThisUpdate, st.NextUpdate, st.PublishedAt = fromMillis(dirty), fromMillis(this), fromMillis(next), fromMillis(published)
+		st.DirtySince, st.UnpublishedSince = fromMillis(dirty), fromMillis(unpublished)
+		st.ThisUpdate, st.NextUpdate, st.PublishedAt = fromMillis(this), fromMillis(next), fromMillis(published)
 		out = append(out, st)
 	}
 	return out, rows.Err()
@@ -178,15 +180,22 @@ func (s *Store) ReadCRL(ctx context.Context, caID, partition string, afterRevisi
 // SaveCRLPublished implements pca.Store.
 func (s *Store) SaveCRLPublished(ctx context.Context, st pca.CRLState, revision int64, holder string) error {
 	return s.write(ctx, func(tx *sql.Tx) error {
-		// Revocations after the snapshot keep the row due. The quota count
+		// Revocations after the snapshot keep the row due, from the oldest
+		// of them (read through the revocations index). Should one commit
+		// after this statement's snapshot yet before its row lock, the
+		// publication time stands in: the row must never look current
+		// while a revocation is missing from its CRL. The quota count
 		// restarts from what the CRL holds plus those revocations, so
 		// expired entries drop out of it.
+		const unpublished = `CASE WHEN revision = ? THEN 0 ELSE COALESCE((SELECT MIN(c.revoked_at) FROM certificates c
+			WHERE c.ca_id = crls.ca_id AND c.crl_partition = crls.crl_partition AND c.revoked_at > 0 AND c.revoked_seq > ?), ?) END`
 		res, err := s.exec(ctx, tx, `UPDATE crls SET number = ?, this_update = ?, next_update = ?, published_at = ?, size_bytes = ?,
-			entries = ?, location = ?, dirty_since = CASE WHEN revision = ? THEN 0 ELSE dirty_since END,
+			entries = ?, location = ?, unpublished_since = `+unpublished+`, dirty_since = `+unpublished+`,
 			revoked_count = ? + revision - ?, lease_holder = '', lease_until = 0
 			WHERE ca_id = ? AND crl_partition = ? AND lease_holder = ? AND number < ?`,
 			st.Number, millis(st.ThisUpdate), millis(st.NextUpdate), millis(st.PublishedAt), st.SizeBytes, st.Entries, st.Location,
-			revision, st.Entries, revision, st.CAID, st.Partition, holder, st.Number)
+			revision, revision, millis(st.PublishedAt), revision, revision, millis(st.PublishedAt),
+			st.Entries, revision, st.CAID, st.Partition, holder, st.Number)
 		if err != nil {
 			return err
 		}

@@ -458,7 +458,10 @@ func testCRLSnapshot(t *testing.T, s pca.Store) {
 		s.CreateCertificate(ctx, newCert(ca.ID, serial), nil, 0)
 	}
 	s.RevokeCertificate(ctx, ca.ID, "0a", base, "KEY_COMPROMISE", 0)
-	s.RevokeCertificate(ctx, ca.ID, "0b", base, "UNSPECIFIED", 0)
+	s.RevokeCertificate(ctx, ca.ID, "0b", base.Add(time.Minute), "UNSPECIFIED", 0)
+	if states, _ := s.CRLStates(ctx, ca.ID); len(states) != 1 || !states[0].UnpublishedSince.Equal(base) {
+		t.Fatalf("the oldest unpublished revocation: %+v", states)
+	}
 	var rev int64
 	err := s.ReadCRL(ctx, ca.ID, "", -1, func(revision int64, entries func(func(pca.RevokedEntry) error) error) error {
 		rev = revision
@@ -471,7 +474,7 @@ func testCRLSnapshot(t *testing.T, s pca.Store) {
 		}
 		first := count()
 		// A revocation committed while the snapshot is open is not in it.
-		if _, err := s.RevokeCertificate(ctx, ca.ID, "0c", base, "UNSPECIFIED", 0); err != nil {
+		if _, err := s.RevokeCertificate(ctx, ca.ID, "0c", base.Add(2*time.Minute), "UNSPECIFIED", 0); err != nil {
 			t.Fatal(err)
 		}
 		if second := count(); first != 2 || second != 2 {
@@ -502,6 +505,10 @@ func testCRLSnapshot(t *testing.T, s pca.Store) {
 	if got := states[0]; got.Number != 7 || got.DirtySince.IsZero() || got.RevokedCount != 3 {
 		t.Fatalf("a CRL that missed a revocation must stay due: %+v", got)
 	}
+	// ... from that revocation on, not from the oldest revocation before it.
+	if got := states[0]; !got.UnpublishedSince.Equal(base.Add(2*time.Minute)) || !got.DirtySince.Equal(got.UnpublishedSince) {
+		t.Fatalf("after publishing 0a and 0b, 0c (revoked at %v) is the oldest unpublished: %+v", base.Add(2*time.Minute), got)
+	}
 	lease(t, s, ca.ID, "", "node", base, true)
 	if err := s.SaveCRLPublished(ctx, pca.CRLState{CAID: ca.ID, Number: 7, Entries: 3}, 3, "node"); !errors.Is(err, pca.ErrLeaseLost) {
 		t.Fatalf("a CRL Number that does not grow: got %v, want ErrLeaseLost", err)
@@ -510,7 +517,7 @@ func testCRLSnapshot(t *testing.T, s pca.Store) {
 		t.Fatal(err)
 	}
 	states, _ = s.CRLStates(ctx, ca.ID)
-	if got := states[0]; got.Number != 8 || !got.DirtySince.IsZero() || got.RevokedCount != 3 || got.Revision != 3 || got.Location != "crl/crl/x.crl" {
+	if got := states[0]; got.Number != 8 || !got.DirtySince.IsZero() || !got.UnpublishedSince.IsZero() || got.RevokedCount != 3 || got.Revision != 3 || got.Location != "crl/crl/x.crl" {
 		t.Fatalf("an up-to-date CRL must clear the row: %+v", got)
 	}
 }
