@@ -67,6 +67,13 @@ type Manager interface {
 	Close() error
 }
 
+// Checker is a Manager that can tell cheaply whether it can still sign, for
+// readiness checks. A Manager without it (software keys) always can.
+type Checker interface {
+	// Check returns an error when the backend is unusable.
+	Check(ctx context.Context) error
+}
+
 // Algorithms returns every supported key algorithm, in AWS's order.
 func Algorithms() []string {
 	return []string{RSA2048, RSA3072, RSA4096, ECPrime256v1, ECSecp384r1, ECSecp521r1, MLDSA44, MLDSA65, MLDSA87}

@@ -16,7 +16,10 @@ type Router struct {
 	backends map[string]Manager
 }
 
-var _ Manager = (*Router)(nil)
+var (
+	_ Manager = (*Router)(nil)
+	_ Checker = (*Router)(nil)
+)
 
 // NewRouter returns a Router that creates keys with backends[create].
 // The Router owns the backends: Close closes them all.
@@ -49,6 +52,17 @@ func (r *Router) DestroyKey(ctx context.Context, h Handle) error {
 		return fmt.Errorf("keys: key %s is held by backend %q, which is not configured", h.ID, h.Backend)
 	}
 	return m.DestroyKey(ctx, h)
+}
+
+// Check checks every backend that is a Checker.
+func (r *Router) Check(ctx context.Context) error {
+	var errs []error
+	for _, m := range r.backends {
+		if c, ok := m.(Checker); ok {
+			errs = append(errs, c.Check(ctx))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Close closes every backend.

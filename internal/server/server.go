@@ -108,6 +108,7 @@ type Server struct {
 	crls    *crlpub.Publisher
 	events  *events.Emitter
 	ocsp    *ocsp.Responder
+	ready   *readiness
 	// background counts the goroutines Start runs; Close waits for them.
 	background sync.WaitGroup
 	handler    http.Handler
@@ -250,6 +251,8 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	ready := newReadiness(store, keyManager, log)
+	mux.Handle("GET /readyz", ready)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	// Both patterns: openssl POSTs to /ocsp, GET requests carry the request in the path.
 	ocspHandler := http.StripPrefix("/ocsp", responder)
@@ -263,11 +266,11 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	mux.Handle("/", apiHandler)
 
-	return &Server{cfg: cfg, log: log, store: store, keys: keyManager, domain: domain, objects: objects, files: files, crls: crls, events: emitter, ocsp: responder, handler: mux, root: root,
+	return &Server{cfg: cfg, log: log, store: store, keys: keyManager, domain: domain, objects: objects, files: files, crls: crls, events: emitter, ocsp: responder, ready: ready, handler: mux, root: root,
 		principals: &principals.Admin{Store: store, Sealer: soft, Now: cfg.Now}, Key: key, Registry: reg}, nil
 }
 
-// Handler serves the API, /healthz and /metrics.
+// Handler serves the API, /healthz, /readyz and /metrics.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Close waits for background work, whose context must be done, and closes
@@ -398,10 +401,11 @@ func Run(ctx context.Context, cfg Config) error {
 	return nil
 }
 
-// Start runs the background work (CRL publication, purging deleted CAs)
-// until ctx ends.
+// Start runs the background work (CRL publication, purging deleted CAs,
+// readiness checks) until ctx ends.
 func (s *Server) Start(ctx context.Context) {
-	s.background.Add(4)
+	s.background.Add(5)
+	go func() { defer s.background.Done(); s.ready.run(ctx) }()
 	go func() { defer s.background.Done(); s.ocsp.Run(ctx) }()
 	go func() { defer s.background.Done(); s.sweep(ctx) }()
 	go func() { defer s.background.Done(); s.crls.Run(ctx) }()

@@ -29,3 +29,5 @@ func (*Manager) Signer(context.Context, keys.Handle) (crypto.Signer, error) { re
 func (*Manager) DestroyKey(context.Context, keys.Handle) error { return errNoCgo }
 
 func (*Manager) Close() error { return nil }
+
+func (*Manager) Check(context.Context) error { return errNoCgo }
