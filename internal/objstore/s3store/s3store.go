@@ -263,12 +263,9 @@ func (s *Store) begin(ctx context.Context, size int64) *call {
 }
 
 // perMiB is the time size bytes take at 1 MiB/s, the slowest rate a working
-// server is assumed to sustain.
+// server is assumed to sustain. (KiB steps keep the product from overflowing.)
 func perMiB(size int64) time.Duration {
-	if size <= 0 {
-		return 0
-	}
-	return time.Duration((size+(1<<20)-1)>>20) * time.Second
+	return time.Duration(max(size, 0)>>10) * time.Second >> 10
 }
 
 func (c *call) expire() {
@@ -332,8 +329,10 @@ func classify(err error) error {
 	case "InternalError", "ServiceUnavailable", "SlowDown":
 		return fmt.Errorf("%w: %w", objstore.ErrUnavailable, err)
 	}
+	// The SDK reports a request that got no response as a ResponseError
+	// with status 0.
 	var re *awshttp.ResponseError
-	if errors.As(err, &re) {
+	if errors.As(err, &re) && re.HTTPStatusCode() != 0 {
 		switch re.HTTPStatusCode() {
 		case http.StatusNotFound:
 			return fmt.Errorf("%w: %w", objstore.ErrNotFound, err)
@@ -349,7 +348,9 @@ func classify(err error) error {
 	if isTimeout(err) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("%w: %w", objstore.ErrTimeout, err)
 	}
-	for _, e := range []error{syscall.ECONNREFUSED, syscall.ECONNRESET, syscall.ECONNABORTED, syscall.EPIPE, io.EOF, io.ErrUnexpectedEOF} {
+	// net.ErrClosed: the transport closed the connection on a reset its
+	// reader saw while the body was still being written.
+	for _, e := range []error{syscall.ECONNREFUSED, syscall.ECONNRESET, syscall.ECONNABORTED, syscall.EPIPE, net.ErrClosed, io.EOF, io.ErrUnexpectedEOF} {
 		if errors.Is(err, e) {
 			return fmt.Errorf("%w: %w", objstore.ErrUnavailable, err)
 		}
@@ -391,7 +392,7 @@ type stallGuard struct {
 type errStalled time.Duration
 
 func (e errStalled) Error() string {
-	return fmt.Sprintf("the server read none of the request body for %v", time.Duration(e))
+	return fmt.Sprintf("the server stopped reading the request body for %v", time.Duration(e))
 }
 func (errStalled) Unwrap() error { return objstore.ErrTimeout }
 
