@@ -61,6 +61,8 @@ type Config struct {
 	// FirstByteTimeout bounds the wait for the response headers after a
 	// request is sent, and how long the server may stop reading a request
 	// body before the attempt is abandoned (default DefaultFirstByteTimeout).
+	// "Sent" means handed to the kernel, so the wait also covers draining
+	// the socket's send buffer: a few MiB at most, seconds at 1 MiB/s.
 	FirstByteTimeout time.Duration
 	// RequestTimeout plus one second per MiB of body is the deadline of a
 	// whole call, the SDK's retries included (default
