@@ -64,6 +64,9 @@ func serve(args []string) error {
 	s3Endpoint := fs.String("s3-endpoint", "", "S3-compatible endpoint for CRLs (path-style); default: the embedded store under --data-dir, served by openpca")
 	s3Region := fs.String("s3-region", "", "region of the S3 endpoint (default --region)")
 	fs.StringVar(&cfg.S3PublicURL, "s3-public-url", "", "base URL relying parties fetch <bucket>/<key> from (default --s3-endpoint)")
+	s3Connect := fs.Duration("s3-connect-timeout", s3store.DefaultConnectTimeout, "limit on each TCP connect and TLS handshake to the S3 endpoint")
+	s3FirstByte := fs.Duration("s3-first-byte-timeout", s3store.DefaultFirstByteTimeout, "limit on the wait for the S3 endpoint's response headers, and on a pause in its reading of an upload")
+	s3Timeout := fs.Duration("s3-timeout", s3store.DefaultRequestTimeout, "deadline of one object-store call, retries included, plus 1s per MiB of object")
 	fs.DurationVar(&cfg.CRLDebounce, "crl-debounce", time.Second, "delay between a revocation and the CRL rebuild, so a burst costs one signature")
 	fs.DurationVar(&cfg.CRLRetryMax, "crl-retry-max", 15*time.Minute, "longest wait between retries of a failed CRL write")
 	fs.Int64Var(&cfg.CertificateLimit, "max-certificates-per-ca", 1_000_000, "certificates one CA may issue (AWS's default quota)")
@@ -96,7 +99,8 @@ func serve(args []string) error {
 		}
 		// The bucket's credentials are the operator's, distinct from the API's.
 		cfg.S3 = &s3store.Config{Endpoint: *s3Endpoint, Region: *s3Region, PathStyle: true,
-			AccessKeyID: os.Getenv("OPENPCA_S3_ACCESS_KEY_ID"), SecretAccessKey: os.Getenv("OPENPCA_S3_SECRET_ACCESS_KEY")}
+			AccessKeyID: os.Getenv("OPENPCA_S3_ACCESS_KEY_ID"), SecretAccessKey: os.Getenv("OPENPCA_S3_SECRET_ACCESS_KEY"),
+			ConnectTimeout: *s3Connect, FirstByteTimeout: *s3FirstByte, RequestTimeout: *s3Timeout}
 	}
 	p11, err := pkcs11Config(*p11URI, *p11Module, *p11Token, os.Getenv("OPENPCA_PKCS11_PIN"))
 	if err != nil {

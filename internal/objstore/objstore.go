@@ -32,9 +32,45 @@ type Store interface {
 	// PutStream is Put for objects too large to hold in memory, such as
 	// audit reports: body is read from its start.
 	PutStream(ctx context.Context, bucket, key string, body io.ReadSeeker, acl ACL) error
+	// PutIf writes body (read from its start; it may be read more than once
+	// on retries) under opts' precondition and returns the new object's
+	// ETag. When the precondition does not hold at commit time it returns an
+	// error wrapping ErrPreconditionFailed and changes nothing.
+	PutIf(ctx context.Context, bucket, key string, body io.ReadSeeker, opts PutOptions) (etag string, err error)
 	// Get returns an error wrapping ErrNotFound when the object or its bucket
 	// does not exist.
 	Get(ctx context.Context, bucket, key string) ([]byte, error)
+	// Head returns the object's ETag, size and user metadata; an error
+	// wrapping ErrNotFound when the object or bucket is absent.
+	Head(ctx context.Context, bucket, key string) (ObjectInfo, error)
+}
+
+// PutOptions are PutIf's ACL, precondition and metadata. With neither
+// IfMatch nor IfNoneMatch the write is unconditional.
+//
+// A write whose answer was lost (a timeout) may have landed all the same, and
+// a retry of it then fails its own precondition: callers that must tell the
+// two apart compare the object's metadata, which Head returns.
+type PutOptions struct {
+	ACL ACL
+	// IfMatch writes only if the current object's ETag is this, as Head
+	// returned it. A missing object fails the precondition too; the error
+	// then also wraps ErrNotFound.
+	IfMatch string
+	// IfNoneMatch writes only if no object exists at the key.
+	IfNoneMatch bool
+	// Metadata is stored with the object as S3 user metadata (x-amz-meta-*);
+	// see ValidMetadata.
+	Metadata map[string]string
+}
+
+// ObjectInfo is what Head returns.
+type ObjectInfo struct {
+	// ETag is opaque and quoted, as S3 sends it; pass it back as
+	// PutOptions.IfMatch.
+	ETag     string
+	Size     int64
+	Metadata map[string]string
 }
 
 var (
@@ -42,8 +78,18 @@ var (
 	// ErrAccessDenied means the store refused the request: no permission, a
 	// read-only bucket, or an ACL the bucket does not accept.
 	ErrAccessDenied = errors.New("objstore: access denied")
-	// ErrInvalidName is a bucket name or object key the stores do not accept.
+	// ErrInvalidName is a bucket name, object key or metadata the stores do
+	// not accept.
 	ErrInvalidName = errors.New("objstore: invalid name")
+	// ErrPreconditionFailed is a PutIf whose IfMatch or IfNoneMatch did not
+	// hold when the store committed the write.
+	ErrPreconditionFailed = errors.New("objstore: precondition failed")
+	// ErrTimeout means a deadline of the store's or of its transport expired
+	// before the answer came. A write may still land afterwards.
+	ErrTimeout = errors.New("objstore: timeout")
+	// ErrUnavailable means the server could not be reached or answered that
+	// it cannot serve right now (5xx, SlowDown): worth retrying later.
+	ErrUnavailable = errors.New("objstore: unavailable")
 )
 
 // PermissionTestKey is the object AWS Private CA writes to prove a CRL or
@@ -112,6 +158,54 @@ func ValidBucketName(name string) error {
 }
 
 func alnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
+
+// MaxMetadataSize is S3's limit on an object's user metadata: keys and values
+// together.
+const MaxMetadataSize = 2 << 10
+
+// ValidMetadata accepts the user metadata that S3 returns as it was given:
+// keys of lower-case letters, digits, '-', '_' and '.' (S3 lower-cases keys),
+// values of printable ASCII without leading or trailing spaces (S3 trims
+// them), at most MaxMetadataSize bytes in all.
+func ValidMetadata(m map[string]string) error {
+	size := 0
+	for k, v := range m {
+		size += len(k) + len(v)
+		if k == "" {
+			return fmt.Errorf("%w: empty metadata key", ErrInvalidName)
+		}
+		for i := 0; i < len(k); i++ {
+			if c := k[i]; !(alnum(c) || c == '-' || c == '_' || c == '.') {
+				return fmt.Errorf("%w: metadata key %q may contain only lower-case letters, digits, '-', '_' and '.'", ErrInvalidName, k)
+			}
+		}
+		for i := 0; i < len(v); i++ {
+			if c := v[i]; c < ' ' || c > '~' {
+				return fmt.Errorf("%w: metadata %q: value is not printable ASCII", ErrInvalidName, k)
+			}
+		}
+		if strings.TrimSpace(v) != v {
+			return fmt.Errorf("%w: metadata %q: value has leading or trailing spaces", ErrInvalidName, k)
+		}
+	}
+	if size > MaxMetadataSize {
+		return fmt.Errorf("%w: metadata of %d bytes exceeds %d", ErrInvalidName, size, MaxMetadataSize)
+	}
+	return nil
+}
+
+// CheckPutOptions rejects options neither store supports: an unknown ACL,
+// both preconditions at once (S3 implements only one per request) and
+// metadata ValidMetadata refuses.
+func CheckPutOptions(opts PutOptions) error {
+	if !opts.ACL.Valid() {
+		return fmt.Errorf("unknown ACL %q", opts.ACL)
+	}
+	if opts.IfMatch != "" && opts.IfNoneMatch {
+		return errors.New("IfMatch and IfNoneMatch together are not supported")
+	}
+	return ValidMetadata(opts.Metadata)
+}
 
 // ValidKey accepts keys that map one-to-one onto a relative file path: S3
 // allows more, but openpca only writes keys like "crl/<id>.crl", and these

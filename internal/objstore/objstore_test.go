@@ -118,6 +118,52 @@ func TestACLValid(t *testing.T) {
 	}
 }
 
+func TestValidMetadata(t *testing.T) {
+	tests := []struct {
+		m  map[string]string
+		ok bool
+	}{
+		{nil, true},
+		{map[string]string{"crl-number": "42", "this_update": "2026-01-02T03:04:05Z", "a.b": ""}, true},
+		{map[string]string{"k": strings.Repeat("v", objstore.MaxMetadataSize-1)}, true},
+		{map[string]string{"k": strings.Repeat("v", objstore.MaxMetadataSize)}, false},
+		{map[string]string{"": "v"}, false},
+		{map[string]string{"Upper": "v"}, false},
+		{map[string]string{"a b": "v"}, false},
+		{map[string]string{"k": "tab\tinside"}, false},
+		{map[string]string{"k": "caf\u00e9"}, false},
+		{map[string]string{"k": " padded"}, false},
+	}
+	for _, tt := range tests {
+		err := objstore.ValidMetadata(tt.m)
+		if (err == nil) != tt.ok {
+			t.Errorf("ValidMetadata(%q) = %v, want ok=%v", tt.m, err, tt.ok)
+		}
+		if err != nil && !errors.Is(err, objstore.ErrInvalidName) {
+			t.Errorf("ValidMetadata(%q) = %v, not ErrInvalidName", tt.m, err)
+		}
+	}
+}
+
+func TestCheckPutOptions(t *testing.T) {
+	tests := []struct {
+		opts objstore.PutOptions
+		ok   bool
+	}{
+		{objstore.PutOptions{ACL: objstore.ACLPublicRead}, true},
+		{objstore.PutOptions{ACL: objstore.ACLPublicRead, IfMatch: `"e"`}, true},
+		{objstore.PutOptions{ACL: objstore.ACLBucketOwnerFullControl, IfNoneMatch: true}, true},
+		{objstore.PutOptions{}, false},
+		{objstore.PutOptions{ACL: objstore.ACLPublicRead, IfMatch: `"e"`, IfNoneMatch: true}, false},
+		{objstore.PutOptions{ACL: objstore.ACLPublicRead, Metadata: map[string]string{"K": "v"}}, false},
+	}
+	for _, tt := range tests {
+		if err := objstore.CheckPutOptions(tt.opts); (err == nil) != tt.ok {
+			t.Errorf("CheckPutOptions(%+v) = %v, want ok=%v", tt.opts, err, tt.ok)
+		}
+	}
+}
+
 // recorder is a unit-test Store that records the one Put it receives.
 type recorder struct {
 	bucket, key string
@@ -139,8 +185,16 @@ func (r *recorder) PutStream(ctx context.Context, bucket, key string, body io.Re
 	return r.Put(ctx, bucket, key, b, acl)
 }
 
+func (r *recorder) PutIf(ctx context.Context, bucket, key string, body io.ReadSeeker, opts objstore.PutOptions) (string, error) {
+	return "", r.PutStream(ctx, bucket, key, body, opts.ACL)
+}
+
 func (r *recorder) Get(context.Context, string, string) ([]byte, error) {
 	return nil, objstore.ErrNotFound
+}
+
+func (r *recorder) Head(context.Context, string, string) (objstore.ObjectInfo, error) {
+	return objstore.ObjectInfo{}, objstore.ErrNotFound
 }
 
 func TestCheckWritable(t *testing.T) {

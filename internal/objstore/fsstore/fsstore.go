@@ -3,16 +3,22 @@
 // with ordinary tools.
 //
 // An object's ACL is kept in a sidecar file next to it
-// (".openpca-acl.<name>"); key segments starting with ".openpca-" are
-// therefore reserved. A missing sidecar means "not public", so every crash
-// window fails closed.
+// (".openpca-acl.<name>"), and so are its ETag and user metadata
+// (".openpca-hdr.<name>", JSON); key segments starting with ".openpca-" are
+// therefore reserved. Sidecars are removed before new content lands and
+// written only after, so a present sidecar always describes the current
+// content and every crash window fails closed: a missing ACL sidecar means
+// "not public", a missing header sidecar means the ETag is computed from the
+// content and there is no metadata.
 package fsstore
 
 import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -29,18 +35,26 @@ import (
 const (
 	reserved  = ".openpca-"
 	aclPrefix = reserved + "acl."
+	hdrPrefix = reserved + "hdr." // as long as aclPrefix
 	tmpPrefix = reserved + "tmp-"
-	// maxSegment leaves room for the sidecar prefix within NAME_MAX (255).
+	// maxSegment leaves room for the sidecar prefixes within NAME_MAX (255).
 	maxSegment = 255 - len(aclPrefix)
 )
+
+// header is the content of an object's header sidecar.
+type header struct {
+	ETag     string            `json:"etag"`
+	Metadata map[string]string `json:"metadata,omitempty"`
+}
 
 // Store keeps objects under one root directory. All access goes through an
 // os.Root, so no key, and no symlink inside the tree, reaches outside it.
 type Store struct {
 	root *os.Root
 
-	// mu serialises Puts so that an object and its ACL sidecar change
-	// together, and guards readOnly.
+	// mu serialises the commits of Puts so that an object and its sidecars
+	// change together and a precondition holds until the rename, and
+	// guards readOnly.
 	mu       sync.Mutex
 	readOnly map[string]bool
 }
@@ -84,90 +98,165 @@ func (s *Store) Put(ctx context.Context, bucket, key string, body []byte, acl ob
 
 // PutStream is Put reading the object from body.
 func (s *Store) PutStream(ctx context.Context, bucket, key string, body io.ReadSeeker, acl objstore.ACL) error {
-	if !acl.Valid() {
-		return fmt.Errorf("fsstore: put %s/%s: unknown ACL %q", bucket, key, acl)
+	_, err := s.PutIf(ctx, bucket, key, body, objstore.PutOptions{ACL: acl})
+	return err
+}
+
+// PutIf is Put with a precondition and metadata, checked and committed
+// under one lock, so of two writers holding the same ETag only one
+// succeeds.
+func (s *Store) PutIf(ctx context.Context, bucket, key string, body io.ReadSeeker, opts objstore.PutOptions) (string, error) {
+	if err := objstore.CheckPutOptions(opts); err != nil {
+		return "", fmt.Errorf("fsstore: put %s/%s: %w", bucket, key, err)
 	}
 	name, err := objectPath(bucket, key)
 	if err != nil {
-		return fmt.Errorf("fsstore: put: %w", err)
+		return "", fmt.Errorf("fsstore: put: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return "", err
 	}
+	if s.isReadOnly(bucket) {
+		return "", fmt.Errorf("fsstore: put %s/%s: %w: bucket is read-only", bucket, key, objstore.ErrAccessDenied)
+	}
+	etag, err := s.put(ctx, name, body, opts)
+	if err != nil {
+		return "", fmt.Errorf("fsstore: put %s/%s: %w", bucket, key, err)
+	}
+	return etag, nil
+}
+
+func (s *Store) isReadOnly(bucket string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.readOnly[bucket] {
-		return fmt.Errorf("fsstore: put %s/%s: %w: bucket is read-only", bucket, key, objstore.ErrAccessDenied)
+	return s.readOnly[bucket]
+}
+
+func (s *Store) put(ctx context.Context, name string, body io.ReadSeeker, opts objstore.PutOptions) (string, error) {
+	dir, base := path.Split(name)
+	dir = path.Clean(dir)
+	bucket, _, _ := strings.Cut(name, "/")
+	// The content is written before taking the lock: only the commit
+	// needs it.
+	if err := s.mkdirs(dir); err != nil {
+		return "", denied(err)
 	}
-	if err := s.put(name, body, acl); err != nil {
-		return fmt.Errorf("fsstore: put %s/%s: %w", bucket, key, denied(err))
+	tmp, etag, err := s.writeTemp(dir, body)
+	if err != nil {
+		return "", denied(err)
+	}
+	defer s.root.Remove(tmp) // fails harmlessly once renamed
+	hdr, err := json.Marshal(header{ETag: etag, Metadata: opts.Metadata})
+	if err != nil {
+		return "", err
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	if s.readOnly[bucket] {
+		return "", fmt.Errorf("%w: bucket is read-only", objstore.ErrAccessDenied)
+	}
+	if err := s.check(name, opts); err != nil {
+		return "", err
+	}
+
+	// Drop stale sidecars before the new content lands and write the new
+	// ones only after, so a crash in between leaves the object private and
+	// its ETag to be computed from the content.
+	aclSidecar := path.Join(dir, aclPrefix+base)
+	hdrSidecar := path.Join(dir, hdrPrefix+base)
+	old, err := s.root.ReadFile(aclSidecar)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", denied(err)
+	}
+	aclChanged := string(old) != string(opts.ACL)
+	removed := false
+	if aclChanged && old != nil {
+		if err := s.root.Remove(aclSidecar); err != nil {
+			return "", denied(err)
+		}
+		removed = true
+	}
+	switch err := s.root.Remove(hdrSidecar); {
+	case err == nil:
+		removed = true
+	case !errors.Is(err, fs.ErrNotExist):
+		return "", denied(err)
+	}
+	if removed {
+		if err := s.syncDir(dir); err != nil {
+			return "", denied(err)
+		}
+	}
+	if err := s.root.Rename(tmp, name); err != nil {
+		return "", denied(err)
+	}
+	// The new content must be durable before sidecars that describe it: an
+	// ACL that could make it public, an ETag that vouches for it.
+	if err := s.syncDir(dir); err != nil {
+		return "", denied(err)
+	}
+	if aclChanged {
+		if err := s.writeSidecar(dir, aclSidecar, []byte(opts.ACL)); err != nil {
+			return "", denied(err)
+		}
+	}
+	if err := s.writeSidecar(dir, hdrSidecar, hdr); err != nil {
+		return "", denied(err)
+	}
+	return etag, denied(s.syncDir(dir))
+}
+
+// check reports whether opts' precondition holds for the object at name;
+// s.mu must be held.
+func (s *Store) check(name string, opts objstore.PutOptions) error {
+	if opts.IfMatch == "" && !opts.IfNoneMatch {
+		return nil
+	}
+	info, err := s.stat(name)
+	switch {
+	case errors.Is(err, objstore.ErrNotFound):
+		if opts.IfMatch != "" {
+			return fmt.Errorf("%w: %w", objstore.ErrPreconditionFailed, err)
+		}
+		return nil
+	case err != nil:
+		return err
+	case opts.IfNoneMatch:
+		return fmt.Errorf("%w: the object exists", objstore.ErrPreconditionFailed)
+	case strings.Trim(opts.IfMatch, `"`) != strings.Trim(info.ETag, `"`):
+		return fmt.Errorf("%w: the object's ETag is %s, not %s", objstore.ErrPreconditionFailed, info.ETag, opts.IfMatch)
 	}
 	return nil
 }
 
-func (s *Store) put(name string, body io.ReadSeeker, acl objstore.ACL) error {
-	dir, base := path.Split(name)
-	dir = path.Clean(dir)
-	if err := s.mkdirs(dir); err != nil {
-		return err
-	}
-	tmp, err := s.writeTemp(dir, body)
+func (s *Store) writeSidecar(dir, name string, data []byte) error {
+	t, _, err := s.writeTemp(dir, bytes.NewReader(data))
 	if err != nil {
 		return err
 	}
-	defer s.root.Remove(tmp) // fails harmlessly once renamed
-
-	// Drop a stale ACL before the new content lands and record the new one
-	// only after, so a crash in between leaves the object private.
-	sidecar := path.Join(dir, aclPrefix+base)
-	old, err := s.root.ReadFile(sidecar)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	changed := string(old) != string(acl)
-	if changed && old != nil {
-		if err := s.root.Remove(sidecar); err != nil {
-			return err
-		}
-		if err := s.syncDir(dir); err != nil {
-			return err
-		}
-	}
-	if err := s.root.Rename(tmp, name); err != nil {
-		return err
-	}
-	if changed {
-		// The new content must be durable before an ACL that could make
-		// it public; otherwise a crash could pair that ACL with the old
-		// content.
-		if err := s.syncDir(dir); err != nil {
-			return err
-		}
-		t, err := s.writeTemp(dir, strings.NewReader(string(acl)))
-		if err != nil {
-			return err
-		}
-		defer s.root.Remove(t)
-		if err := s.root.Rename(t, sidecar); err != nil {
-			return err
-		}
-	}
-	return s.syncDir(dir)
+	defer s.root.Remove(t)
+	return s.root.Rename(t, name)
 }
 
-// writeTemp writes data to a new, fsynced file in dir and returns its name.
-func (s *Store) writeTemp(dir string, data io.ReadSeeker) (string, error) {
+// writeTemp writes data to a new, fsynced file in dir and returns its name
+// and its ETag.
+func (s *Store) writeTemp(dir string, data io.ReadSeeker) (string, string, error) {
 	if _, err := data.Seek(0, io.SeekStart); err != nil {
-		return "", err
+		return "", "", err
 	}
 	var rnd [8]byte
 	rand.Read(rnd[:])
 	name := path.Join(dir, tmpPrefix+hex.EncodeToString(rnd[:]))
 	f, err := s.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	_, err = io.Copy(f, data)
+	sum := sha256.New()
+	_, err = io.Copy(io.MultiWriter(f, sum), data)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -176,9 +265,24 @@ func (s *Store) writeTemp(dir string, data io.ReadSeeker) (string, error) {
 	}
 	if err != nil {
 		s.root.Remove(name)
+		return "", "", err
+	}
+	return name, etagOf(sum.Sum(nil)), nil
+}
+
+// etagOf makes an ETag of a content hash: its first 128 bits, quoted.
+func etagOf(sum []byte) string { return `"` + hex.EncodeToString(sum[:16]) + `"` }
+
+// hashETag computes the ETag of the content f holds and rewinds f.
+func hashETag(f *os.File) (string, error) {
+	sum := sha256.New()
+	if _, err := io.Copy(sum, f); err != nil {
 		return "", err
 	}
-	return name, nil
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
+	return etagOf(sum.Sum(nil)), nil
 }
 
 // mkdirs creates dir and its missing parents, syncing each parent so that a
@@ -226,6 +330,63 @@ func (s *Store) Get(ctx context.Context, bucket, key string) ([]byte, error) {
 		return nil, fmt.Errorf("fsstore: get %s/%s: %w", bucket, key, classify(err))
 	}
 	return b, nil
+}
+
+// Head returns the object's ETag, size and metadata, whatever its ACL.
+func (s *Store) Head(ctx context.Context, bucket, key string) (objstore.ObjectInfo, error) {
+	name, err := objectPath(bucket, key)
+	if err != nil {
+		return objstore.ObjectInfo{}, fmt.Errorf("fsstore: head: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		return objstore.ObjectInfo{}, err
+	}
+	// Under the lock no Put is between dropping a sidecar and writing the
+	// next, when the metadata would be missing.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	info, err := s.stat(name)
+	if err != nil {
+		return objstore.ObjectInfo{}, fmt.Errorf("fsstore: head %s/%s: %w", bucket, key, err)
+	}
+	return info, nil
+}
+
+func (s *Store) stat(name string) (objstore.ObjectInfo, error) {
+	f, err := s.root.Open(name)
+	if err != nil {
+		return objstore.ObjectInfo{}, classify(err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return objstore.ObjectInfo{}, err
+	}
+	if !fi.Mode().IsRegular() {
+		return objstore.ObjectInfo{}, fmt.Errorf("%w: not a file", objstore.ErrNotFound)
+	}
+	h, err := s.header(name, f, fi)
+	if err != nil {
+		return objstore.ObjectInfo{}, err
+	}
+	return objstore.ObjectInfo{ETag: h.ETag, Size: fi.Size(), Metadata: h.Metadata}, nil
+}
+
+// header returns the header of the content f, opened from name, holds:
+// its sidecar's when name still holds f (a concurrent Put may have replaced
+// both since f was opened, and f's open inode cannot be reused meanwhile),
+// else just the ETag, computed from the content.
+func (s *Store) header(name string, f *os.File, fi fs.FileInfo) (header, error) {
+	dir, base := path.Split(name)
+	if b, err := s.root.ReadFile(path.Join(dir, hdrPrefix+base)); err == nil {
+		var h header
+		now, err := s.root.Stat(name)
+		if err == nil && os.SameFile(fi, now) && json.Unmarshal(b, &h) == nil && h.ETag != "" {
+			return h, nil
+		}
+	}
+	etag, err := hashETag(f)
+	return header{ETag: etag}, err
 }
 
 // isPublic reports whether the object at name was last put with

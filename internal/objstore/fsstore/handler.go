@@ -1,9 +1,6 @@
 package fsstore
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"io"
 	"net/http"
 	"strings"
 
@@ -17,10 +14,11 @@ import (
 // Responses carry Last-Modified and an ETag so that relying parties and
 // caches can revalidate cheaply (304), and Cache-Control: no-cache because a
 // CRL is replaced early after a revocation: caching it until nextUpdate would
-// hide the revocation. The ETag is a hash of the content, computed per
-// request: file timestamps are too coarse (a few milliseconds) to tell two
-// quick versions of the same size apart, and a stale validator would pin a
-// cached CRL.
+// hide the revocation. The ETag is a hash of the content, the one Head
+// returns, recorded when the object is written (or computed now when that
+// record is missing): file timestamps are too coarse (a few milliseconds) to
+// tell two quick versions of the same size apart, and a stale validator
+// would pin a cached CRL.
 func (s *Store) Handler() http.Handler {
 	return http.HandlerFunc(s.serve)
 }
@@ -52,19 +50,15 @@ func (s *Store) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Put never writes a file in place, so what f holds cannot change
-	// between hashing and sending.
-	sum := sha256.New()
-	if _, err := io.Copy(sum, f); err != nil {
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
+	// while it is sent.
+	hdr, err := s.header(name, f, fi)
+	if err != nil {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
 	h := w.Header()
 	h.Set("Content-Type", objstore.ContentType(key))
-	h.Set("ETag", `"`+hex.EncodeToString(sum.Sum(nil)[:16])+`"`)
+	h.Set("ETag", hdr.ETag)
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Content-Type-Options", "nosniff")
 	http.ServeContent(w, r, "", fi.ModTime(), f)

@@ -54,6 +54,7 @@ func TestHandler(t *testing.T) {
 		{"GET", "/crl-bucket/crl/became-private.crl", 404, "", ""},
 		{"GET", "/crl-bucket/crl/missing.crl", 404, "", ""},
 		{"GET", "/crl-bucket/crl/.openpca-acl.public.crl", 404, "", ""},
+		{"GET", "/crl-bucket/crl/.openpca-hdr.public.crl", 404, "", ""},
 		{"GET", "/crl-bucket/crl/.openpca-tmp-leftover", 404, "", ""},
 		{"GET", "/crl-bucket/crl", 404, "", ""},
 		{"GET", "/crl-bucket/crl/", 404, "", ""},
