@@ -85,6 +85,13 @@ func (ca *CA) Reported(now time.Time) Status {
 	return ca.Status
 }
 
+// PublishesCRLs reports whether the CA's CRLs are generated at now: AWS
+// generates them only for ACTIVE and DISABLED CAs with CRLs turned on.
+func (ca *CA) PublishesCRLs(now time.Time) bool {
+	st := ca.Reported(now)
+	return ca.Revocation.CRL.Enabled && (st == StatusActive || st == StatusDisabled)
+}
+
 // purged reports whether a deleted CA's restoration window has passed, after
 // which it no longer exists for callers.
 func (ca *CA) purged(now time.Time) bool {

@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/acmpca/types"
-
 	"github.com/openpca/openpca/internal/store/postgres"
 	"github.com/openpca/openpca/internal/store/sqlstore"
 )
@@ -196,66 +194,4 @@ func rss() int64 {
 	fields := strings.Fields(string(data))
 	pages, _ := strconv.ParseInt(fields[1], 10, 64)
 	return pages * int64(os.Getpagesize())
-}
-
-// BenchmarkRevocationToCRL revokes at 100/s for 20 s and reports how long
-// each revocation takes to appear in the published CRL: p50 and p99.
-func BenchmarkRevocationToCRL(b *testing.B) {
-	e := newTestEnvWith(b, nil, func(c *Config) { c.CRLDebounce = time.Second })
-	c := e.rootClient(protocols[1].opt)
-	caArn, _ := bootstrapRootWithCRL(b, c, crlConfig("crl-bucket", ""))
-	caID := caArn[strings.LastIndex(caArn, "/")+1:]
-	const rate, seconds = 100, 20
-	serials := preload(b, e, caArn, rate*seconds, false)
-	url := e.srv.cfg.PublicURL + "/crl-bucket/crl/" + caID + ".crl"
-	var mu sync.Mutex
-	acked := map[string]time.Time{}
-	seen := map[string]time.Duration{}
-	done := make(chan struct{})
-	go func() { // the relying party: fetch the CRL every 20 ms
-		for {
-			select {
-			case <-done:
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
-			list, ok := fetchCRL(b, url)
-			if !ok {
-				continue
-			}
-			now := time.Now()
-			mu.Lock()
-			for _, entry := range list.RevokedCertificateEntries {
-				s := fmt.Sprintf("%032x", entry.SerialNumber)
-				if at, ok := acked[s]; ok {
-					if _, dup := seen[s]; !dup {
-						seen[s] = now.Sub(at)
-					}
-				}
-			}
-			mu.Unlock()
-		}
-	}()
-	b.ResetTimer()
-	tick := time.NewTicker(time.Second / rate)
-	for _, s := range serials {
-		<-tick.C
-		if err := revoke(c, caArn, s, types.RevocationReasonKeyCompromise); err != nil {
-			b.Fatal(err)
-		}
-		mu.Lock()
-		acked[s] = time.Now()
-		mu.Unlock()
-	}
-	tick.Stop()
-	waitFor(b, 10*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(seen) == len(serials) })
-	close(done)
-	b.StopTimer()
-	var lat []time.Duration
-	for _, d := range seen {
-		lat = append(lat, d)
-	}
-	slices.Sort(lat)
-	b.ReportMetric(float64(lat[len(lat)/2].Milliseconds()), "p50-ms")
-	b.ReportMetric(float64(lat[len(lat)*99/100].Milliseconds()), "p99-ms")
 }

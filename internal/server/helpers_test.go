@@ -53,6 +53,9 @@ type testEnv struct {
 	srv   *Server
 	ts    *httptest.Server
 	clock *fakeClock
+	// stop shuts the server down before the test ends, as a node that
+	// goes away would; the test's cleanup calls it too.
+	stop func()
 }
 
 // newTestEnv runs the whole server stack on a fresh data directory behind a
@@ -108,12 +111,13 @@ func newTestEnvWith(t testing.TB, logs io.Writer, adjust func(*Config)) *testEnv
 	srv.Start(ctx)
 	ts.Config.Handler = srv.Handler()
 	ts.Start()
-	t.Cleanup(func() {
+	stop := sync.OnceFunc(func() {
 		cancel()
 		ts.Close()
 		srv.Close()
 	})
-	return &testEnv{srv: srv, ts: ts, clock: clock}
+	t.Cleanup(stop)
+	return &testEnv{srv: srv, ts: ts, clock: clock, stop: stop}
 }
 
 var (

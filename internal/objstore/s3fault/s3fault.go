@@ -53,8 +53,10 @@ var (
 	// Reset aborts the connection with a TCP RST as soon as the request's
 	// headers are read.
 	Reset = Mode{kind: reset}
-	// Hold reads the whole request, body included, and neither answers nor
-	// forwards it until Release.
+	// Hold reads the whole of a write (PUT or POST), body included, and
+	// neither answers nor forwards it until Release: the upload of a
+	// client that gives up and whose request still lands later. Reads
+	// pass.
 	Hold = Mode{kind: hold}
 )
 
@@ -167,9 +169,18 @@ func (p *Proxy) Count(bucket, method string) int {
 // uploads whose clients gave up long ago. It closes the connections the
 // requests came on.
 func (p *Proxy) Release() ([]int, error) {
+	return p.ReleaseFirst(-1)
+}
+
+// ReleaseFirst is Release for the n requests held first (all when n < 0);
+// the others stay held.
+func (p *Proxy) ReleaseFirst(n int) ([]int, error) {
 	p.mu.Lock()
-	hs := p.held
-	p.held = nil
+	if n < 0 || n > len(p.held) {
+		n = len(p.held)
+	}
+	hs := p.held[:n:n]
+	p.held = p.held[n:]
 	p.mu.Unlock()
 	var statuses []int
 	var errs []error
@@ -236,8 +247,10 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	case hold:
-		p.hold(w, r)
-		return
+		if r.Method == http.MethodPut || r.Method == http.MethodPost {
+			p.hold(w, r)
+			return
+		}
 	case stall:
 		t := time.NewTimer(m.delay)
 		defer t.Stop()

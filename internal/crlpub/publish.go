@@ -1,0 +1,307 @@
+package crlpub
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"os"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/openpca/openpca/internal/crl"
+	"github.com/openpca/openpca/internal/events"
+	"github.com/openpca/openpca/internal/objstore"
+	"github.com/openpca/openpca/internal/pca"
+)
+
+// numberMeta is the object metadata that carries a CRL's number, so a
+// publisher learns the number of a CRL that landed without being recorded
+// (a late upload) and numbers its own above it.
+const numberMeta = "crl-number"
+
+// publish publishes a CRL under its lease and returns how long the work of
+// building and checking it took, and the bucket it went to. Unless force,
+// a CRL that another node published since the job was scheduled is left
+// alone.
+func (p *Publisher) publish(ctx context.Context, k key, force bool) (work time.Duration, bucket string, err error) {
+	var ca *pca.CA
+	err = p.call(ctx, func(ctx context.Context) (err error) {
+		ca, err = p.store.GetCA(ctx, k.account, k.caID)
+		return err
+	})
+	if errors.Is(err, pca.ErrNotFound) || err == nil && !ca.PublishesCRLs(p.now()) {
+		p.dropCache(k)
+		return 0, bucket, nil // deleted, or not publishing CRLs: nothing to do
+	}
+	if err != nil {
+		return 0, bucket, err
+	}
+	cfg := ca.Revocation.CRL
+	bucket = cfg.S3BucketName
+	defer func() {
+		// Another node publishing the CRL, or this one stopping, is no failure.
+		if err != nil && !errors.Is(err, errLeased) && ctx.Err() == nil {
+			reason := failureReason(err)
+			p.m.failed.WithLabelValues(k.caID, reason).Inc()
+			text := "Failed to generate CRL. Internal failure."
+			switch {
+			case reason == reasonAccessDenied || reason == reasonNoSuchBucket:
+				p.m.misconfigured.WithLabelValues(k.caID).Inc()
+				text = "Failed to write CRL to S3. Check your S3 bucket permissions."
+			case reason != reasonInternal:
+				text = "Failed to write CRL to S3. Internal failure."
+			}
+			p.emit(p.domain.CAArn(ca), map[string]any{"result": "failure", "reason": text})
+		}
+	}()
+	issuer, err := parseCertificate(ca.Certificate)
+	if err != nil {
+		return 0, bucket, fmt.Errorf("CA certificate: %w", err)
+	}
+	signer, err := p.keys.Signer(ctx, ca.Key)
+	if err != nil {
+		return 0, bucket, fmt.Errorf("CA key: %w", err)
+	}
+	leased, prog, release, err := p.lease(ctx, k)
+	if err != nil {
+		return 0, bucket, err
+	}
+	defer release()
+	// Errors from here on name the reason the lease was given up, if it was.
+	defer func() {
+		if cause := context.Cause(leased); err != nil && cause != nil && ctx.Err() == nil {
+			err = fmt.Errorf("%w: %w", cause, err)
+		}
+	}()
+	var prev pca.CRLState
+	err = p.call(leased, func(ctx context.Context) (err error) {
+		prev, err = p.state(ctx, k.caID, k.partition)
+		return err
+	})
+	if err != nil {
+		return 0, bucket, err
+	}
+	objectKey := pca.CRLKey(ca, k.partition)
+	// Where the CRL goes and the URL it names itself by (a partition's
+	// IDP): when either changed, the CRL is published again.
+	location := bucket + "/" + objectKey + " " + p.domain.CRLURL(ca, k.partition)
+	if !force && !due(prev, p.now()) && prev.Location == location {
+		return 0, bucket, nil // published since this job was scheduled, by another node perhaps
+	}
+	put, onObject, err := p.fence(leased, bucket, objectKey)
+	if err != nil {
+		return 0, bucket, err
+	}
+	put.ACL = objstore.ACL(cfg.S3ObjectACL)
+	began := time.Now() // monotonic: the domain clock may step while a CRL is built
+	now := p.now().UTC().Truncate(time.Second)
+	// CRL Numbers are generation times in milliseconds, as AWS's are, and
+	// never repeat or go backwards, even past a CRL that landed unrecorded.
+	number := max(prev.Number+1, now.UnixMilli(), onObject+1)
+	put.Metadata = map[string]string{numberMeta: strconv.FormatInt(number, 10)}
+	tmpl := crl.Template{
+		Issuer: issuer, Number: big.NewInt(number),
+		ThisUpdate: now, NextUpdate: now.AddDate(0, 0, cfg.ExpirationInDays),
+	}
+	if k.partition != "" {
+		tmpl.IssuingDistributionPoint = p.domain.CRLURL(ca, k.partition)
+	}
+	// The CRL is written to a temporary file and mapped back for checking,
+	// so a 50 MB CRL does not sit on the heap.
+	file, err := os.CreateTemp(p.domain.TempDir, "crl-*")
+	if err != nil {
+		return 0, bucket, err
+	}
+	defer os.Remove(file.Name())
+	defer file.Close()
+	out := bufio.NewWriterSize(file, 256<<10)
+	// Entries of certificates that expired before the previous CRL have
+	// appeared in one CRL after their expiry and are left out from now on.
+	cache, err := p.readEntries(leased, k, prev.ThisUpdate, prog)
+	if err != nil {
+		return 0, bucket, fmt.Errorf("read revocations: %w", err)
+	}
+	stats, err := crl.Create(out, rand.Reader, tmpl, cache.counted(prog), signer, ca.Config.SigningAlgorithm)
+	if err == nil {
+		err = out.Flush()
+	}
+	if err != nil {
+		return 0, bucket, fmt.Errorf("build CRL: %w", err)
+	}
+	var previous *big.Int
+	if prev.Number > 0 {
+		previous = big.NewInt(prev.Number)
+	}
+	check := crl.Check // parse back, verify, lint
+	if stats.Entries > crl.FullCheckLimit {
+		check = crl.Verify // the same in bounded memory, without re-decoding every entry
+	}
+	der, err := syscall.Mmap(int(file.Fd()), 0, int(stats.Bytes), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		return 0, bucket, fmt.Errorf("map CRL: %w", err)
+	}
+	err = check(der, issuer, previous)
+	syscall.Munmap(der)
+	work = time.Since(began)
+	if err != nil {
+		return work, bucket, fmt.Errorf("check CRL: %w", err)
+	}
+	prog.touch()
+	// Only the lease holder may upload. The lease may still run out while
+	// the upload is on its way; the ETag condition then stops it from
+	// replacing whatever the next holder wrote.
+	err = p.call(leased, func(ctx context.Context) error {
+		ok, err := p.store.LeaseCRL(ctx, k.caID, k.partition, p.cfg.Node, p.now(), p.now().Add(p.cfg.Lease), true)
+		if err == nil && !ok {
+			err = pca.ErrLeaseLost
+		}
+		return err
+	})
+	if err != nil {
+		return work, bucket, err
+	}
+	if _, err := p.objects.PutIf(leased, bucket, objectKey, &progressReader{file, prog}, put); err != nil {
+		return work, bucket, fmt.Errorf("write CRL: %w", err)
+	}
+	published := p.now()
+	err = p.call(leased, func(ctx context.Context) error {
+		return p.store.SaveCRLPublished(ctx, pca.CRLState{CAID: k.caID, Partition: k.partition, Number: number,
+			ThisUpdate: tmpl.ThisUpdate, NextUpdate: tmpl.NextUpdate, PublishedAt: published,
+			SizeBytes: stats.Bytes, Entries: stats.Entries, Location: location}, cache.revision, p.cfg.Node)
+	})
+	if err != nil {
+		return work, bucket, err
+	}
+	p.m.published(k, prev, published, stats)
+	p.refresh(ctx, k)
+	p.log.Info("CRL generated", "ca", p.domain.CAArn(ca), "partition", k.partition, "number", number, "entries", stats.Entries, "bytes", stats.Bytes)
+	p.emit(p.domain.CAArn(ca), map[string]any{"result": "success"})
+	return work, bucket, nil
+}
+
+// fence returns the condition under which the CRL object may be replaced:
+// that it is still the object there now, whose number (if it carries one)
+// is also returned. A bucket whose objects openpca may not read (AWS's
+// documented CRL bucket policy grants PutObject only) is written
+// unconditionally.
+func (p *Publisher) fence(ctx context.Context, bucket, objectKey string) (objstore.PutOptions, int64, error) {
+	info, err := p.objects.Head(ctx, bucket, objectKey)
+	switch {
+	case err == nil:
+		number, _ := strconv.ParseInt(info.Metadata[numberMeta], 10, 64)
+		return objstore.PutOptions{IfMatch: info.ETag}, number, nil
+	case errors.Is(err, objstore.ErrNotFound):
+		return objstore.PutOptions{IfNoneMatch: true}, 0, nil
+	case errors.Is(err, objstore.ErrAccessDenied):
+		p.mu.Lock()
+		first := !p.unfenced[bucket]
+		p.unfenced[bucket] = true
+		p.mu.Unlock()
+		if first {
+			p.log.Warn("cannot read CRL objects, so a late upload from a node that lost its lease could replace a newer CRL; allow s3:GetObject on the bucket",
+				"bucket", bucket, "err", err)
+		}
+		return objstore.PutOptions{}, 0, nil
+	}
+	return objstore.PutOptions{}, 0, fmt.Errorf("read CRL object: %w", err)
+}
+
+// call runs a database call with a deadline.
+func (p *Publisher) call(ctx context.Context, fn func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, callTimeout)
+	defer cancel()
+	return fn(ctx)
+}
+
+// refresh reads a CRL's state again after publishing it, so the freshness
+// gauge learns about revocations the CRL missed.
+func (p *Publisher) refresh(ctx context.Context, k key) {
+	err := p.call(ctx, func(ctx context.Context) error {
+		st, err := p.state(ctx, k.caID, k.partition)
+		if err == nil {
+			p.m.unpublished(k, st.UnpublishedSince)
+		}
+		return err
+	})
+	if err != nil {
+		p.log.Warn("reading CRL state", "ca", k.caID, "partition", k.partition, "err", err)
+	}
+}
+
+func (p *Publisher) emit(caArn string, detail map[string]any) {
+	if p.domain.Events != nil {
+		p.domain.Events.Emit(events.Event{DetailType: events.CRLGeneration, Resources: []string{caArn}, Detail: detail})
+	}
+}
+
+func (p *Publisher) state(ctx context.Context, caID, partition string) (pca.CRLState, error) {
+	states, err := p.store.CRLStates(ctx, caID)
+	if err != nil {
+		return pca.CRLState{}, err
+	}
+	for _, st := range states {
+		if st.Partition == partition {
+			return st, nil
+		}
+	}
+	return pca.CRLState{}, fmt.Errorf("no CRL row for %s/%q", caID, partition)
+}
+
+func parseCertificate(s string) (*x509.Certificate, error) {
+	block, _ := pem.Decode([]byte(s))
+	if block == nil {
+		return nil, errors.New("no PEM certificate")
+	}
+	return x509.ParseCertificate(block.Bytes)
+}
+
+// Failure reasons, the reason label of openpca_crl_generation_failures_total.
+const (
+	reasonAccessDenied = "access_denied"
+	reasonNoSuchBucket = "no_such_bucket"
+	reasonTimeout      = "timeout"
+	reasonUnavailable  = "unavailable"
+	reasonConflict     = "conflict"
+	reasonLeaseLost    = "lease_lost"
+	reasonInternal     = "internal"
+)
+
+var reasons = []string{reasonAccessDenied, reasonNoSuchBucket, reasonTimeout, reasonUnavailable, reasonConflict, reasonLeaseLost, reasonInternal}
+
+// transient says a failure is an outage or a race, not a configuration
+// error: it is retried within seconds, however long it lasts, so that the
+// CRL follows within seconds of recovery.
+func transient(reason string) bool {
+	switch reason {
+	case reasonTimeout, reasonUnavailable, reasonConflict, reasonLeaseLost:
+		return true
+	}
+	return false
+}
+
+// failureReason tells outages (timeout, unavailable) from misconfiguration
+// (access denied, no such bucket) and from losing the CRL to another node
+// (conflict: another upload landed first; lease lost).
+func failureReason(err error) string {
+	switch {
+	case errors.Is(err, objstore.ErrAccessDenied):
+		return reasonAccessDenied
+	case errors.Is(err, objstore.ErrNotFound):
+		return reasonNoSuchBucket
+	case errors.Is(err, errStalled), errors.Is(err, objstore.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+		return reasonTimeout
+	case errors.Is(err, objstore.ErrUnavailable):
+		return reasonUnavailable
+	case errors.Is(err, objstore.ErrPreconditionFailed):
+		return reasonConflict
+	case errors.Is(err, pca.ErrLeaseLost):
+		return reasonLeaseLost
+	}
+	return reasonInternal
+}
