@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/acmpca"
 	"github.com/aws/smithy-go/encoding/cbor"
 
@@ -114,5 +117,59 @@ func TestHostileCBORBodies(t *testing.T) {
 	// The same body without the junk is an ordinary request.
 	if r := rawCBOR(t, e, "CreateCertificateAuthority", create, nil); r.status != http.StatusOK {
 		t.Fatalf("well-formed create: %d %v", r.status, r.body)
+	}
+}
+
+// openpca issues no temporary credentials: a client holding a session token
+// gets AWS's answer to a token it did not issue, in either protocol, even
+// with the root key's id and secret.
+func TestSessionTokenRefused(t *testing.T) {
+	e := newTestEnv(t)
+	for _, p := range protocols {
+		t.Run(p.name, func(t *testing.T) {
+			c := acmpca.NewFromConfig(aws.Config{
+				Region:      "us-east-1",
+				Credentials: credentials.NewStaticCredentialsProvider(e.srv.Key.AccessKeyID, e.srv.Key.SecretAccessKey, "FwoGZXIvYXdzEXAMPLETOKEN"),
+			}, func(o *acmpca.Options) { o.BaseEndpoint = aws.String(e.ts.URL) }, p.opt)
+			_, err := c.ListCertificateAuthorities(context.Background(), &acmpca.ListCertificateAuthoritiesInput{})
+			wantAPIError(t, err, "UnrecognizedClientException", "The security token included in the request is invalid")
+			var re *awshttp.ResponseError
+			if !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusBadRequest {
+				t.Errorf("status: %v", err)
+			}
+		})
+	}
+	// Added after signing, the token is refused all the same.
+	rawJSON(t, e, "ACMPrivateCA.ListCertificateAuthorities", []byte(`{}`), true, func(r *http.Request) {
+		r.Header.Set("X-Amz-Security-Token", "FwoGZXIvYXdzEXAMPLETOKEN")
+	}).wantError(t, http.StatusBadRequest, "UnrecognizedClientException")
+}
+
+// A signed request stays valid only as signed: a second X-Amz-Date, or a
+// value added to a signed header, is refused, in either protocol.
+func TestRepeatedSignedHeaders(t *testing.T) {
+	e := newTestEnv(t)
+	list := "ACMPrivateCA.ListCertificateAuthorities"
+	secondDate := func(r *http.Request) { r.Header.Add("X-Amz-Date", "20200101T000000Z") }
+
+	r := rawJSON(t, e, list, []byte(`{}`), true, secondDate)
+	r.wantError(t, http.StatusBadRequest, "IncompleteSignatureException")
+	if msg := r.body["message"].(string); !strings.Contains(msg, ",20200101T000000Z'") {
+		t.Errorf("message %q", msg)
+	}
+	c := rawCBOR(t, e, "ListCertificateAuthorities", nil, secondDate)
+	if c.status != http.StatusBadRequest || c.body["__type"] != "IncompleteSignatureException" {
+		t.Errorf("CBOR with a second X-Amz-Date: %d %v", c.status, c.body)
+	}
+
+	rawJSON(t, e, list, []byte(`{}`), true, func(r *http.Request) {
+		r.Header.Add("X-Amz-Target", "ACMPrivateCA.DeleteCertificateAuthority")
+	}).wantError(t, http.StatusBadRequest, "InvalidSignatureException")
+	rawJSON(t, e, list, []byte(`{}`), true, func(r *http.Request) {
+		r.Header.Add("Content-Type", "application/x-amz-json-1.1")
+	}).wantError(t, http.StatusBadRequest, "InvalidSignatureException")
+
+	if ok := rawJSON(t, e, list, []byte(`{}`), true, nil); ok.status != http.StatusOK {
+		t.Fatalf("the request as signed: %d %v", ok.status, ok.body)
 	}
 }
