@@ -16,10 +16,14 @@ import (
 const cborTagEpoch = 1
 
 // DecodeCBOR decodes a Smithy RPC v2 CBOR request body into a value tree. An
-// empty body is an empty input; anything but a map is refused.
+// empty body is an empty input; anything but exactly one well-formed map is
+// refused.
 func DecodeCBOR(body []byte) (map[string]any, error) {
 	if len(body) == 0 {
 		return map[string]any{}, nil
+	}
+	if err := checkCBOR(body); err != nil {
+		return nil, serializationf("", "The request body is not valid CBOR: %v", err)
 	}
 	v, err := cbor.Decode(body)
 	if err != nil {

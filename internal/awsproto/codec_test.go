@@ -155,5 +155,20 @@ func FuzzDecodeCBOR(f *testing.F) {
 			return
 		}
 		checkTree(t, tree, awsproto.EncodeCBOR, awsproto.DecodeCBOR)
+		if len(body) == 0 {
+			return
+		}
+		// A CBOR data item delimits itself: nothing may follow an accepted
+		// body, and no shorter part of it is a whole item.
+		if _, err := awsproto.DecodeCBOR(append(body[:len(body):len(body)], 0)); err == nil {
+			t.Fatalf("accepted %x with a byte appended", body)
+		}
+		if len(body) <= 256 {
+			for n := 1; n < len(body); n++ {
+				if _, err := awsproto.DecodeCBOR(body[:n]); err == nil {
+					t.Fatalf("accepted %x and its prefix %x", body, body[:n])
+				}
+			}
+		}
 	})
 }

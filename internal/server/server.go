@@ -128,8 +128,8 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data dir: %w", err)
+	if err := openDataDir(cfg.DataDir, log); err != nil {
+		return nil, err
 	}
 	credPath := filepath.Join(cfg.DataDir, "credentials")
 	key, src, err := credentials.Load(cfg.AccessKeyID, cfg.SecretAccessKey, credPath)
@@ -333,7 +333,11 @@ func OpenStore(ctx context.Context, cfg Config) (*sqlstore.Store, error) {
 // they are fetched from.
 func openObjects(ctx context.Context, cfg Config) (objstore.Store, *fsstore.Store, string, error) {
 	if cfg.S3 == nil {
-		files, err := fsstore.New(filepath.Join(cfg.DataDir, "objects"))
+		root := filepath.Join(cfg.DataDir, "objects")
+		if err := privateDir(root); err != nil {
+			return nil, nil, "", err
+		}
+		files, err := fsstore.New(root)
 		return files, files, cfg.PublicURL, err
 	}
 	s3, err := s3store.New(ctx, *cfg.S3)

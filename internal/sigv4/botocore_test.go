@@ -51,10 +51,12 @@ func TestBotocoreSigned(t *testing.T) {
 	tests := []struct {
 		name, path, body string
 		token, secret    string
+		verifier         func(*Verifier)
 		wantCode         string
 	}{
 		{name: "json 1.1 call", path: "/", body: `{"MaxResults":10}`},
-		{name: "session token", path: "/", body: `{}`, token: "session-token"},
+		{name: "session token", path: "/", body: `{}`, token: "session-token", wantCode: CodeUnrecognizedClient},
+		{name: "session token recognised", path: "/", body: `{}`, token: "session-token", verifier: withSession("session-token")},
 		{name: "escaped path and query", path: "/a%20b/c%2Fd?b=2&a=1&a=0", body: `{}`},
 		{name: "empty body", path: "/", body: ""},
 		{name: "wrong secret", path: "/", body: `{}`, secret: "wrong", wantCode: CodeInvalidSignature},
@@ -86,6 +88,9 @@ func TestBotocoreSigned(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			v := testVerifier()
 			v.Now = nil // botocore signs with the wall clock
+			if tc.verifier != nil {
+				tc.verifier(v)
+			}
 			srv.use(v)
 
 			s := signed[i]

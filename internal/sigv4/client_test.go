@@ -137,7 +137,10 @@ func TestACMPCAClient(t *testing.T) {
 		{name: "valid"},
 		{name: "session token", client: func(o *acmpca.Options) {
 			o.Credentials = credentials.NewStaticCredentialsProvider(testAKID, testSecret, "session-token")
-		}},
+		}, wantCode: CodeUnrecognizedClient},
+		{name: "session token recognised", client: func(o *acmpca.Options) {
+			o.Credentials = credentials.NewStaticCredentialsProvider(testAKID, testSecret, "session-token")
+		}, verifier: withSession("session-token")},
 		{name: "wrong secret", client: func(o *acmpca.Options) {
 			o.Credentials = credentials.NewStaticCredentialsProvider(testAKID, "wrong", "")
 		}, wantCode: CodeInvalidSignature},

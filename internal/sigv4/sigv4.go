@@ -1,6 +1,8 @@
 // Package sigv4 verifies AWS Signature Version 4 on incoming API requests,
 // the way an AWS JSON-protocol service does. Only header-based auth (the
 // Authorization header) is accepted; presigned query-string auth is refused.
+// A session token (temporary credentials) is refused unless the Verifier
+// has a SessionLookup that recognises it.
 package sigv4
 
 import (
@@ -14,6 +16,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,13 +27,21 @@ import (
 // Lookup returns the secret for an access key id; ok=false when the key is unknown.
 type Lookup func(ctx context.Context, accessKeyID string) (secret string, ok bool, err error)
 
+// SessionLookup returns the secret of temporary credentials, which a client
+// presents as an access key id plus the session token issued with it;
+// ok=false when the pair is unknown or has expired.
+type SessionLookup func(ctx context.Context, accessKeyID, sessionToken string) (secret string, ok bool, err error)
+
 // Verifier checks SigV4 signatures scoped to one service and region.
 type Verifier struct {
-	Service string           // "acm-pca"
-	Region  string           // e.g. "us-east-1"
-	Lookup  Lookup           // required
-	Now     func() time.Time // nil = time.Now
-	MaxSkew time.Duration    // 0 = 15 minutes
+	Service string // "acm-pca"
+	Region  string // e.g. "us-east-1"
+	Lookup  Lookup // required; long-term keys
+	// SessionLookup resolves requests that carry X-Amz-Security-Token.
+	// nil: nothing issues temporary credentials, so every token is refused.
+	SessionLookup SessionLookup
+	Now           func() time.Time // nil = time.Now
+	MaxSkew       time.Duration    // 0 = 15 minutes
 
 	// signers holds one SDK signer per secret. The SDK caches derived
 	// signing keys by access key id and day; keying signers by the secret
@@ -55,8 +66,8 @@ const (
 
 // Verify checks r's Authorization header against body (the full request body,
 // already read). It returns the access key id of the verified caller, or an
-// *Error. A failing Lookup yields an *Error with code InternalFailure and
-// status 500 that unwraps to the Lookup error.
+// *Error. A failing Lookup or SessionLookup yields an *Error with code
+// InternalFailure and status 500 that unwraps to its error.
 func (v *Verifier) Verify(r *http.Request, body []byte) (accessKeyID string, err error) {
 	authz := r.Header.Values("Authorization")
 	if len(authz) == 0 || authz[0] == "" {
@@ -79,10 +90,17 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (accessKeyID string, err
 	if !slices.Contains(a.SignedHeaders, "host") {
 		return "", incomplete("'Host' must be a 'SignedHeader' in the AWS Authorization.")
 	}
-	amzDate := r.Header.Get("X-Amz-Date")
-	if amzDate == "" {
+	dates := r.Header.Values("X-Amz-Date")
+	if len(dates) == 0 || dates[0] == "" {
 		return "", incomplete("Authorization header requires existence of a 'X-Amz-Date' header. Authorization=" + authz[0])
 	}
+	if len(dates) > 1 {
+		// A repeated header reads as its values joined by commas, as SigV4
+		// signs it, and such a value is no date: which one would the
+		// signature and the skew check be about?
+		return "", incomplete(fmt.Sprintf("Date must be in ISO-8601 'basic format'. Got '%s'.", canonicalValue(dates)))
+	}
+	amzDate := dates[0]
 	if !slices.Contains(a.SignedHeaders, "x-amz-date") {
 		return "", incomplete("'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization.")
 	}
@@ -112,7 +130,18 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (accessKeyID string, err
 		return "", invalid("The provided 'x-amz-content-sha256' header does not match what was computed.")
 	}
 
-	secret, ok, err := v.Lookup(r.Context(), a.AccessKeyID)
+	token, hasToken := sessionToken(r)
+	var secret string
+	var ok bool
+	switch {
+	case !hasToken:
+		secret, ok, err = v.Lookup(r.Context(), a.AccessKeyID)
+	case v.SessionLookup == nil:
+		// AWS's answer to a token it did not issue.
+		return "", ErrUnrecognizedClient()
+	default:
+		secret, ok, err = v.SessionLookup(r.Context(), a.AccessKeyID, token)
+	}
 	if err != nil {
 		return "", &Error{Code: CodeInternalFailure, Status: http.StatusInternalServerError,
 			Message: "The request processing has failed because of an unknown error.", cause: err}
@@ -121,7 +150,7 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (accessKeyID string, err
 		return "", ErrUnrecognizedClient()
 	}
 
-	want, err := v.expected(r, a, secret, payloadHash, signedAt)
+	want, err := v.expected(r, a, aws.Credentials{AccessKeyID: a.AccessKeyID, SecretAccessKey: secret, SessionToken: token}, payloadHash, signedAt)
 	if err != nil {
 		return "", invalid(msgMismatch)
 	}
@@ -163,10 +192,27 @@ func skewText(d time.Duration) string {
 	return d.String()
 }
 
-// expected signs a copy of r with the secret and returns the resulting
+// sessionToken returns the session token r carries, if any. A repeated
+// header is one token, its values joined by commas, which no issuer would
+// recognise. A token in the query string belongs to presigned requests,
+// which are refused, so it never names credentials and is never honoured.
+func sessionToken(r *http.Request) (string, bool) {
+	tokens := r.Header.Values("X-Amz-Security-Token")
+	if requestURL(r).Query().Has("X-Amz-Security-Token") {
+		tokens = append(tokens, "")
+	}
+	if len(tokens) == 0 {
+		return "", false
+	}
+	return strings.Join(tokens, ","), true
+}
+
+// expected signs a copy of r with creds and returns the resulting
 // Authorization. The copy carries only the headers the client listed, so the
-// SDK signer builds the same canonical request the client did.
-func (v *Verifier) expected(r *http.Request, a Authorization, secret, payloadHash string, signedAt time.Time) (Authorization, error) {
+// SDK signer builds the same canonical request the client did. A session
+// token in creds is signed as X-Amz-Security-Token: a client that left its
+// token unsigned gets another SignedHeaders list, and a mismatch.
+func (v *Verifier) expected(r *http.Request, a Authorization, creds aws.Credentials, payloadHash string, signedAt time.Time) (Authorization, error) {
 	u := requestURL(r)
 	req := &http.Request{
 		Method: r.Method,
@@ -186,7 +232,7 @@ func (v *Verifier) expected(r *http.Request, a Authorization, secret, payloadHas
 			req.ContentLength = signedContentLength(r)
 		default:
 			if vals := r.Header.Values(name); len(vals) > 0 {
-				req.Header[textproto.CanonicalMIMEHeaderKey(name)] = slices.Clone(vals)
+				req.Header[textproto.CanonicalMIMEHeaderKey(name)] = []string{canonicalValue(vals)}
 			}
 		}
 	}
@@ -194,11 +240,39 @@ func (v *Verifier) expected(r *http.Request, a Authorization, secret, payloadHas
 	// A fresh signer per call: the SDK's derived-key cache is keyed by access
 	// key and day, not by secret, so a shared one would keep accepting a
 	// rotated-out secret until midnight.
-	creds := aws.Credentials{AccessKeyID: a.AccessKeyID, SecretAccessKey: secret}
-	if err := v.signer(secret).SignHTTP(r.Context(), creds, req, payloadHash, v.Service, v.Region, signedAt); err != nil {
+	if err := v.signer(creds.SecretAccessKey).SignHTTP(r.Context(), creds, req, payloadHash, v.Service, v.Region, signedAt); err != nil {
 		return Authorization{}, err
 	}
 	return ParseAuthorization(req.Header.Get("Authorization"))
+}
+
+// canonicalValue is a header's value as SigV4 signs it: every value
+// trimmed, runs of spaces collapsed to one, and the values joined by commas
+// in the order they arrived. The signer is handed this single value, so a
+// repeated header is signed the way the specification says, not the way a
+// signer happens to treat several.
+func canonicalValue(vals []string) string {
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		// Trimmed as the SDK signers trim (any white space); the
+		// specification only speaks of spaces.
+		out[i] = collapseSpaces(strings.TrimSpace(v))
+	}
+	return strings.Join(out, ",")
+}
+
+func collapseSpaces(s string) string {
+	if !strings.Contains(s, "  ") {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == ' ' && i > 0 && s[i-1] == ' ' {
+			continue
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
 }
 
 // requestURL returns the path and query as the client sent them. RequestURI

@@ -139,9 +139,53 @@ func TestVerify(t *testing.T) {
 			s.url = "https://acm-pca.us-east-1.amazonaws.com/a%20b/c%2Fd?x=%2F"
 		}, edit: func(_ testing.TB, r *http.Request) { r.RequestURI = "" }},
 		{name: "port in host", spec: func(s *signSpec) { s.url = "http://127.0.0.1:8443/" }},
-		{name: "session token", spec: func(s *signSpec) { s.token = "TOKEN" }},
+		{name: "session token recognised", spec: func(s *signSpec) { s.token = "TOKEN" }, verifier: withSession("TOKEN")},
 		{name: "content sha256 header", spec: func(s *signSpec) { s.header.Set("X-Amz-Content-Sha256", sumHex(s.body)) }},
 		{name: "repeated header", spec: func(s *signSpec) { s.header["X-Amz-Meta"] = []string{"a", " b  c "} }},
+		// The canonical form of a header is its values joined by commas,
+		// so how they are split over header lines does not matter.
+		{name: "one value received as two", spec: func(s *signSpec) { s.header.Set("X-Amz-Meta", "a,b  c") },
+			edit: func(_ testing.TB, r *http.Request) { r.Header["X-Amz-Meta"] = []string{"a", "b c"} }},
+		{name: "two values received as one", spec: func(s *signSpec) { s.header["X-Amz-Meta"] = []string{"a", "b"} },
+			edit:     func(_ testing.TB, r *http.Request) { r.Header.Set("X-Amz-Meta", "a, b") },
+			wantCode: CodeInvalidSignature, wantMsg: msgMismatch}, // "a, b" is not "a,b"
+		{name: "signed header repeated after signing", spec: func(s *signSpec) { s.header.Set("X-Amz-Meta", "a") },
+			edit:     func(_ testing.TB, r *http.Request) { r.Header.Add("X-Amz-Meta", "b") },
+			wantCode: CodeInvalidSignature, wantMsg: msgMismatch},
+		{name: "signed header repeated with its own value", spec: func(s *signSpec) { s.header.Set("X-Amz-Meta", "a") },
+			edit:     func(_ testing.TB, r *http.Request) { r.Header.Add("X-Amz-Meta", "a") },
+			wantCode: CodeInvalidSignature, wantMsg: msgMismatch},
+		{name: "second x-amz-date", edit: func(_ testing.TB, r *http.Request) { r.Header.Add("X-Amz-Date", "20200101T000000Z") },
+			wantCode: CodeIncompleteSignature, wantMsg: "Got '20260101T003000Z,20200101T000000Z'."},
+		{name: "x-amz-date repeated with its own value", edit: func(_ testing.TB, r *http.Request) { r.Header.Add("X-Amz-Date", r.Header.Get("X-Amz-Date")) },
+			wantCode: CodeIncompleteSignature, wantMsg: "ISO-8601 'basic format'"},
+		{name: "repeated content sha256", spec: func(s *signSpec) { s.header["X-Amz-Content-Sha256"] = []string{sumHex(s.body), sumHex(s.body)} },
+			wantCode: CodeInvalidSignature, wantMsg: "x-amz-content-sha256"},
+
+		// Nothing issues temporary credentials without a SessionLookup:
+		// every token is one openpca never issued, signed or not.
+		{name: "session token", spec: func(s *signSpec) { s.token = "TOKEN" },
+			wantCode: CodeUnrecognizedClient, wantMsg: "The security token included in the request is invalid."},
+		{name: "unsigned session token", edit: func(_ testing.TB, r *http.Request) { r.Header.Set("X-Amz-Security-Token", "TOKEN") },
+			wantCode: CodeUnrecognizedClient, wantMsg: "The security token included in the request is invalid."},
+		{name: "empty session token", edit: func(_ testing.TB, r *http.Request) { r.Header["X-Amz-Security-Token"] = []string{""} },
+			wantCode: CodeUnrecognizedClient},
+		{name: "session token in the query", spec: func(s *signSpec) { s.url += "?X-Amz-Security-Token=TOKEN" },
+			wantCode: CodeUnrecognizedClient},
+		{name: "session token in the query, recognised in the header", spec: func(s *signSpec) {
+			s.url += "?X-Amz-Security-Token=TOKEN"
+			s.token = "TOKEN"
+		}, verifier: withSession("TOKEN"), wantCode: CodeUnrecognizedClient},
+		{name: "session token unknown to the lookup", spec: func(s *signSpec) { s.token = "OTHER" }, verifier: withSession("TOKEN"),
+			wantCode: CodeUnrecognizedClient, wantMsg: "The security token included in the request is invalid."},
+		{name: "session token for another access key", spec: func(s *signSpec) {
+			s.token, s.akid = "TOKEN", "AKIDOTHER"
+		}, verifier: withSession("TOKEN"), wantCode: CodeUnrecognizedClient},
+		{name: "recognised session token left unsigned", edit: func(_ testing.TB, r *http.Request) { r.Header.Set("X-Amz-Security-Token", "TOKEN") },
+			verifier: withSession("TOKEN"), wantCode: CodeInvalidSignature, wantMsg: msgMismatch},
+		{name: "session token repeated", spec: func(s *signSpec) { s.token = "TOKEN" },
+			edit:     func(_ testing.TB, r *http.Request) { r.Header.Add("X-Amz-Security-Token", "TOKEN") },
+			verifier: withSession("TOKEN"), wantCode: CodeUnrecognizedClient},
 		{name: "path rewritten by a handler", edit: func(_ testing.TB, r *http.Request) { r.URL.Path = "/elsewhere" }},
 		{name: "unsigned headers added later", edit: func(_ testing.TB, r *http.Request) {
 			r.Header.Set("Accept-Encoding", "gzip")
@@ -255,6 +299,50 @@ func TestVerify(t *testing.T) {
 				t.Errorf("message leaks the secret")
 			}
 		})
+	}
+}
+
+// withSession gives the verifier temporary credentials: testAKID with
+// token, whose secret is testSecret.
+func withSession(token string) func(*Verifier) {
+	return func(v *Verifier) {
+		v.SessionLookup = func(_ context.Context, id, tok string) (string, bool, error) {
+			if id == testAKID && tok == token {
+				return testSecret, true, nil
+			}
+			return "", false, nil
+		}
+	}
+}
+
+func TestCanonicalValue(t *testing.T) {
+	for _, tc := range []struct {
+		in   []string
+		want string
+	}{
+		{[]string{"a"}, "a"},
+		{[]string{"  a   b  "}, "a b"},
+		{[]string{"a", " b  c "}, "a,b c"},
+		{[]string{"a, b", "c"}, "a, b,c"},
+		{[]string{"\ta\t", "", "b"}, "a,,b"},
+		{[]string{"a \t  b"}, "a \t b"},
+	} {
+		if got := canonicalValue(tc.in); got != tc.want {
+			t.Errorf("canonicalValue(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestVerifySessionLookupFailure(t *testing.T) {
+	boom := errors.New("session store is down")
+	v := testVerifier()
+	v.SessionLookup = func(context.Context, string, string) (string, bool, error) { return "", false, boom }
+	s := defaultSpec()
+	s.token = "TOKEN"
+	_, err := v.Verify(signAndReceive(t, s), s.body)
+	var e *Error
+	if !errors.As(err, &e) || e.Code != CodeInternalFailure || !errors.Is(err, boom) {
+		t.Fatalf("err = %#v, want InternalFailure wrapping the SessionLookup error", err)
 	}
 }
 

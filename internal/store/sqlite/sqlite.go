@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -16,8 +17,19 @@ import (
 	"github.com/openpca/openpca/internal/store/sqlstore"
 )
 
-// Open opens (creating if needed) the database file at path.
+// Open opens (creating if needed) the database file at path. A new file is
+// created with mode 0600.
 func Open(ctx context.Context, path string) (*sqlstore.Store, error) {
+	// SQLite creates a database file 0644, and its -wal and -shm files with
+	// the mode of the database file (unix VFS: robust_open fchmods them to
+	// it, whatever the umask). An empty file is an empty database, so
+	// creating it here first makes all three private; a file that already
+	// exists keeps the mode its owner gave it.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	f.Close()
 	q := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)", "foreign_keys(1)"} {
 		q.Add("_pragma", p)

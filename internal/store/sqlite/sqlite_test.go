@@ -2,7 +2,10 @@ package sqlite_test
 
 import (
 	"context"
+	"io/fs"
+	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/openpca/openpca/internal/pca"
@@ -29,5 +32,48 @@ func TestReopen(t *testing.T) {
 			t.Fatal(err)
 		}
 		s.Close()
+	}
+}
+
+// A new database is 0600 whatever the umask, and SQLite gives its -wal and
+// -shm files the database file's mode: they are private too, and a file
+// the operator made keeps (and lends) the mode they gave it.
+func TestFileModes(t *testing.T) {
+	old := syscall.Umask(0o022)
+	t.Cleanup(func() { syscall.Umask(old) })
+	for _, tc := range []struct {
+		name    string
+		premade fs.FileMode // 0: Open creates the file
+		want    fs.FileMode
+	}{
+		{"created by Open", 0, 0o600},
+		{"made by the operator", 0o640, 0o640},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "openpca.db")
+			if tc.premade != 0 {
+				if err := os.WriteFile(path, nil, tc.premade); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Chmod(path, tc.premade); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s, err := sqlite.Open(context.Background(), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			// The migrations have written through the WAL by now.
+			for _, name := range []string{path, path + "-wal", path + "-shm"} {
+				fi, err := os.Stat(name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := fi.Mode().Perm(); got != tc.want {
+					t.Errorf("%s: mode %04o, want %04o", filepath.Base(name), got, tc.want)
+				}
+			}
+		})
 	}
 }
