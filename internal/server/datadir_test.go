@@ -39,18 +39,20 @@ func TestDataFilesArePrivate(t *testing.T) {
 			}
 			logs := &lockedBuffer{}
 			e := newTestEnvWith(t, logs, func(c *Config) { c.DataDir = dir })
-			// A CA and its key: writes to the database and its WAL.
+			// A CA and its key: writes to the database and its WAL; its CRL
+			// bucket: an object in the embedded store.
 			c := e.rootClient(protocols[0].opt)
 			out, err := c.CreateCertificateAuthority(context.Background(), &acmpca.CreateCertificateAuthorityInput{
 				CertificateAuthorityType:          types.CertificateAuthorityTypeRoot,
 				CertificateAuthorityConfiguration: ecConfig("private files"),
+				RevocationConfiguration:           crlConfig("crl-bucket", ""),
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
 			waitCreated(t, c, *out.CertificateAuthorityArn)
 
-			want := []string{"credentials", "objects", "tmp"}
+			want := []string{"credentials", "objects", "objects/crl-bucket/acm-pca-permission-test-key", "tmp"}
 			if e.srv.cfg.MasterKey == "" {
 				want = append(want, "master.key")
 			}

@@ -63,7 +63,7 @@ var _ objstore.Store = (*Store)(nil)
 
 // New opens (creating it if needed) the directory that holds the buckets.
 func New(root string) (*Store, error) {
-	if err := os.MkdirAll(root, 0o755); err != nil {
+	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, fmt.Errorf("fsstore: %w", err)
 	}
 	r, err := os.OpenRoot(root)
@@ -251,7 +251,7 @@ func (s *Store) writeTemp(dir string, data io.ReadSeeker) (string, string, error
 	var rnd [8]byte
 	rand.Read(rnd[:])
 	name := path.Join(dir, tmpPrefix+hex.EncodeToString(rnd[:]))
-	f, err := s.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := s.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return "", "", err
 	}
@@ -291,7 +291,7 @@ func (s *Store) mkdirs(dir string) error {
 	cur := "."
 	for _, seg := range strings.Split(dir, "/") {
 		next := path.Join(cur, seg)
-		switch err := s.root.Mkdir(next, 0o755); {
+		switch err := s.root.Mkdir(next, 0o700); {
 		case err == nil:
 			if err := s.syncDir(cur); err != nil {
 				return err
