@@ -11,6 +11,12 @@ type caller struct {
 	account   string
 	partition string
 	ctx       map[string][]string
+	// principalARN is aws:PrincipalArn when it differs from the caller's
+	// ARN: a role session's role, which policies naming the role match.
+	principalARN string
+	// direct disables matching the caller through its account's root, to
+	// tell whether a policy names the caller itself.
+	direct bool
 }
 
 func newCaller(r *Request) *caller {
@@ -31,6 +37,9 @@ func newCaller(r *Request) *caller {
 	}
 	if _, ok := c.ctx["aws:principalaccount"]; !ok && c.account != "" {
 		c.ctx["aws:principalaccount"] = []string{c.account}
+	}
+	if v := c.ctx["aws:principalarn"]; len(v) == 1 && v[0] != c.principal {
+		c.principalARN = v[0]
 	}
 	return c
 }
@@ -133,4 +142,57 @@ func authorize(r *Request, identity []*Policy, resource *Policy, resourceAccount
 		return Decision{Reason: "no identity-based policy allows the " + r.Action + " action"}
 	}
 	return Decision{Allowed: true}
+}
+
+func authorizeTrust(r *Request, trust *Policy, identity, session []*Policy, rootOfAccount bool, roleAccount string) bool {
+	c := newCaller(r)
+	idAllow, sessionAllow := rootOfAccount, session == nil
+	for _, p := range identity {
+		switch p.evaluate(c) {
+		case Deny:
+			return false
+		case Allow:
+			idAllow = true
+		}
+	}
+	for _, p := range session {
+		switch p.evaluate(c) {
+		case Deny:
+			return false
+		case Allow:
+			sessionAllow = true
+		}
+	}
+	if trust.evaluate(c) != Allow || !sessionAllow {
+		return false
+	}
+	if roleAccount == c.account {
+		direct := *c
+		direct.direct = true
+		if trust.evaluate(&direct) == Allow {
+			return true
+		}
+	}
+	return idAllow
+}
+
+func authorizeSession(r *Request, identity, session []*Policy, resource *Policy, resourceAccount string, rootOfAccount bool) Decision {
+	d := authorize(r, identity, resource, resourceAccount, rootOfAccount)
+	if !d.Allowed || session == nil {
+		return d
+	}
+	c := newCaller(r)
+	allowed := false
+	for _, p := range session {
+		switch p.evaluate(c) {
+		case Deny:
+			return Decision{Reason: "with an explicit deny in a session policy"}
+		case Allow:
+			allowed = true
+		}
+	}
+	if !allowed {
+		return Decision{Reason: "no session policy allows the " + r.Action + " action"}
+	}
+	return d
 }

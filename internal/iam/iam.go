@@ -14,7 +14,8 @@
 //   - A resource policy naming an account's root as Principal matches every
 //     principal of that account and, within the account, allows by itself;
 //     IAM would still require an identity-based Allow.
-//   - A role's assumed-role session is not matched by the role's ARN.
+//   - A role session is matched by its own ARN and by its role's (its
+//     aws:PrincipalArn), as in IAM; session tags and paths are not modelled.
 package iam
 
 // Policy is a parsed policy document.
@@ -61,8 +62,13 @@ type Request struct {
 	Account   string // the caller's account id
 	// Context holds the condition keys of the request, such as
 	// "acm-pca:TemplateArn"; aws:PrincipalArn and aws:PrincipalAccount are
-	// derived from Principal and Account. Keys match case-insensitively.
+	// derived from Principal and Account unless given. Keys match
+	// case-insensitively. A policy naming the given aws:PrincipalArn (a
+	// session's role) as Principal names the caller too.
 	Context map[string][]string
+	// Federated says Principal is an identity provider's ARN (web
+	// identity), which only a Principal of type "Federated" names.
+	Federated bool
 }
 
 // Effect is what one policy says about a request.
@@ -107,4 +113,22 @@ func Authorize(r *Request, identity []*Policy, resource *Policy, resourceAccount
 // Message is AWS's AccessDeniedException text for a refused request.
 func (d Decision) Message(r *Request) string {
 	return "User: " + r.Principal + " is not authorized to perform: " + r.Action + " on resource: " + r.Resource + " because " + d.Reason
+}
+
+// AuthorizeSession is Authorize for a caller whose permissions are also
+// limited by session policies (nil: none): the request must be allowed
+// as Authorize allows it and by a session policy, and nothing may deny it.
+func AuthorizeSession(r *Request, identity, session []*Policy, resource *Policy, resourceAccount string, rootOfAccount bool) Decision {
+	return authorizeSession(r, identity, session, resource, resourceAccount, rootOfAccount)
+}
+
+// AuthorizeTrust decides whether the caller may assume a role, as IAM
+// decides sts:AssumeRole: the role's trust policy must allow the request
+// and no policy may deny it. Within the role's account a trust policy
+// that names the caller itself (or "*") suffices; one that names only the
+// caller's account, and any trust policy of another account, also needs
+// an Allow in the caller's identity policies (always there for its
+// account's root). session, when not nil, must allow the request too.
+func AuthorizeTrust(r *Request, trust *Policy, identity, session []*Policy, rootOfAccount bool, roleAccount string) bool {
+	return authorizeTrust(r, trust, identity, session, rootOfAccount, roleAccount)
 }

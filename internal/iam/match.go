@@ -114,20 +114,27 @@ func principalMatches(m map[string][]string, c *caller) bool {
 				if v == "*" {
 					return true
 				}
+				if c.Federated {
+					continue
+				}
 				arn := awsPrincipalARN(v)
-				if arn == c.principal && c.principal != "" {
+				if arn == c.principal && c.principal != "" || arn == c.principalARN && c.principalARN != "" {
 					return true
 				}
-				if part, acct, ok := accountRoot(arn); ok && acct == c.account &&
+				if part, acct, ok := accountRoot(arn); ok && !c.direct && acct == c.account &&
 					(c.partition == "" || c.partition == part) {
 					return true
 				}
 			case "Service":
-				if c.principal != "" && strings.EqualFold(v, c.principal) {
+				if !c.Federated && c.principal != "" && strings.EqualFold(v, c.principal) {
+					return true
+				}
+			case "Federated":
+				if c.principal != "" && v == c.principal {
 					return true
 				}
 			default:
-				if c.principal != "" && v == c.principal {
+				if !c.Federated && c.principal != "" && v == c.principal {
 					return true
 				}
 			}

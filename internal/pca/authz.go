@@ -8,8 +8,9 @@ import (
 
 // Authorization follows IAM: every operation is the action
 // acm-pca:<OperationName> on the CA's ARN ("*" for CreateCertificateAuthority
-// and ListCertificateAuthorities), decided by iam.Authorize from the caller's
-// identity policies and the CA's resource policy. An account's root user is
+// and ListCertificateAuthorities), decided by iam.AuthorizeSession from the caller's
+// identity policies (and a role session's session policy) and the CA's
+// resource policy. An account's root user is
 // allowed everything on its own account's CAs; a caller of another account
 // needs both its identity policies and the CA's resource policy to allow.
 //
@@ -24,6 +25,16 @@ const ConditionTemplateArn = "acm-pca:TemplateArn"
 // resourceAccount and carrying the resource policy document policy ("" for
 // none), and AccessDenied otherwise.
 func (s *Service) authorize(caller Caller, action, resource, resourceAccount, policy string, conditions map[string][]string) error {
+	if len(caller.Context) > 0 {
+		merged := make(map[string][]string, len(caller.Context)+len(conditions))
+		for k, v := range caller.Context {
+			merged[k] = v
+		}
+		for k, v := range conditions {
+			merged[k] = v
+		}
+		conditions = merged
+	}
 	r := &iam.Request{
 		Action:    "acm-pca:" + action,
 		Resource:  resource,
@@ -31,7 +42,7 @@ func (s *Service) authorize(caller Caller, action, resource, resourceAccount, po
 		Account:   caller.Account,
 		Context:   conditions,
 	}
-	d := iam.Authorize(r, caller.Policies, s.policies.parse(policy), resourceAccount, caller.Root)
+	d := iam.AuthorizeSession(r, caller.Policies, caller.SessionPolicies, s.policies.parse(policy), resourceAccount, caller.Root)
 	if !d.Allowed {
 		return &Error{Kind: KindAccessDenied, Message: d.Message(r)}
 	}

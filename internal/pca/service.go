@@ -83,6 +83,11 @@ type Caller struct {
 	Root bool
 	// Policies are the caller's identity policies.
 	Policies []*iam.Policy
+	// SessionPolicies further limit a role session's permissions (nil: no limit).
+	SessionPolicies []*iam.Policy
+	// Context holds the caller's own condition keys (aws:PrincipalArn,
+	// aws:username, ...), added to every request's.
+	Context map[string][]string
 }
 
 // now is kept to the millisecond, the precision AWS reports and the store keeps.
