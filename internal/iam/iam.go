@@ -51,7 +51,13 @@ type Condition struct {
 // Parse parses and checks a policy document. Its errors say what is wrong
 // in words fit for an InvalidPolicyException or an operator.
 func Parse(document string) (*Policy, error) {
-	return parse(document)
+	return parse(document, false)
+}
+
+// ParseTrust parses a role's trust policy: every statement must name a
+// Principal (or NotPrincipal) and may leave out Resource, the role itself.
+func ParseTrust(document string) (*Policy, error) {
+	return parse(document, true)
 }
 
 // Request is one call to be authorized.

@@ -11,7 +11,7 @@ import (
 // characters.
 const maxDocumentLength = 81920
 
-func parse(document string) (*Policy, error) {
+func parse(document string, trust bool) (*Policy, error) {
 	if len(document) > maxDocumentLength {
 		if n := utf8.RuneCountInString(document); n > maxDocumentLength {
 			return nil, fmt.Errorf("policy document is %d characters long; at most %d are allowed", n, maxDocumentLength)
@@ -58,7 +58,7 @@ func parse(document string) (*Policy, error) {
 	}
 	switch stmts.kind {
 	case kindObject:
-		s, err := parseStatement(stmts, "Statement")
+		s, err := parseStatement(stmts, "Statement", trust)
 		if err != nil {
 			return nil, err
 		}
@@ -73,7 +73,7 @@ func parse(document string) (*Policy, error) {
 			if sn.kind != kindObject {
 				return nil, fmt.Errorf("%s must be an object, not %v", where, sn.kind)
 			}
-			s, err := parseStatement(sn, where)
+			s, err := parseStatement(sn, where, trust)
 			if err != nil {
 				return nil, err
 			}
@@ -91,7 +91,7 @@ func parse(document string) (*Policy, error) {
 	return p, nil
 }
 
-func parseStatement(n *node, where string) (Statement, error) {
+func parseStatement(n *node, where string, trust bool) (Statement, error) {
 	var s Statement
 	if n.dup != "" {
 		return s, fmt.Errorf("%s has element %q twice", where, n.dup)
@@ -130,6 +130,15 @@ func parseStatement(n *node, where string) (Statement, error) {
 		}
 		if err != nil {
 			return s, err
+		}
+	}
+	if trust {
+		if s.Principal == nil && s.NotPrincipal == nil {
+			return s, fmt.Errorf("%s has neither a Principal nor a NotPrincipal element; a trust policy must name who may assume the role", where)
+		}
+		if s.Resource == nil && s.NotResource == nil {
+			// A trust policy is the role's own: the role is its resource.
+			s.Resource = []string{"*"}
 		}
 	}
 	switch {

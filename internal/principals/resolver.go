@@ -14,6 +14,7 @@ import (
 type Identity struct {
 	Secret    string // the secret access key, for SigV4
 	Account   string
+	Name      string
 	ARN       string
 	Policies  []*iam.Policy
 	AccessKey string
@@ -86,7 +87,7 @@ func (r *Resolver) read(ctx context.Context, accessKeyID string) (*Identity, err
 	if err != nil {
 		return nil, err
 	}
-	id := &Identity{Secret: string(secret), Account: p.Account, ARN: p.ARN(), AccessKey: key.ID}
+	id := &Identity{Secret: string(secret), Account: p.Account, Name: p.Name, ARN: p.ARN(), AccessKey: key.ID}
 	for _, np := range p.Policies {
 		parsed, err := iam.Parse(np.Document)
 		if err != nil {

@@ -41,6 +41,8 @@ import (
 	"github.com/openpca/openpca/internal/store/postgres"
 	"github.com/openpca/openpca/internal/store/sqlite"
 	"github.com/openpca/openpca/internal/store/sqlstore"
+	"github.com/openpca/openpca/internal/sts"
+	"github.com/openpca/openpca/internal/stsquery"
 	"github.com/openpca/openpca/internal/throttle"
 )
 
@@ -94,6 +96,9 @@ type Config struct {
 	PrincipalCacheTTL time.Duration
 	// Now is the domain's clock; nil means time.Now. SigV4 always uses the wall clock.
 	Now func() time.Time
+	// stsNow is the clock temporary credentials are issued and expire by
+	// (nil: the wall clock, which clients compare their expiry with); tests set it.
+	stsNow func() time.Time
 }
 
 // Server is an assembled openpca instance.
@@ -114,6 +119,7 @@ type Server struct {
 	handler    http.Handler
 	root       pca.Caller
 	principals *principals.Admin
+	roles      *principals.RoleAdmin
 	Key        credentials.Key
 	Registry   *prometheus.Registry
 }
@@ -204,50 +210,100 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 
-	root := pca.Caller{Account: cfg.AccountID, ARN: "arn:aws:iam::" + cfg.AccountID + ":root", Root: true}
+	root := sts.RootPrincipal(cfg.AccountID)
 	// Principals other than the root are read per request (through a cache
 	// of a few seconds), so the operator's changes apply without a restart.
 	resolver := &principals.Resolver{Store: store, Sealer: soft, TTL: cfg.PrincipalCacheTTL, Log: log}
-	verifier := &sigv4.Verifier{
-		Service: "acm-pca",
-		Region:  cfg.Region,
-		// Signatures are checked against the wall clock, never a test clock.
-		Lookup: func(ctx context.Context, id string) (string, bool, error) {
-			if id == key.AccessKeyID {
-				return key.SecretAccessKey, true, nil
-			}
-			p, err := resolver.Lookup(ctx, id)
-			if err != nil || p == nil {
-				return "", false, err
-			}
-			return p.Secret, true, nil
-		},
+	// Temporary credentials live in the database, so every node honours
+	// those any node issued, and they survive restarts.
+	tokens := &sts.Service{Store: store, Sealer: soft, Now: cfg.stsNow, CacheTTL: cfg.PrincipalCacheTTL, Log: log}
+	lookup := func(ctx context.Context, id string) (string, bool, error) {
+		if id == key.AccessKeyID {
+			return key.SecretAccessKey, true, nil
+		}
+		p, err := resolver.Lookup(ctx, id)
+		if err != nil || p == nil {
+			return "", false, err
+		}
+		return p.Secret, true, nil
 	}
+	sessionLookup := func(ctx context.Context, id, token string) (string, bool, error) {
+		_, secret, err := tokens.Resolve(ctx, id, token)
+		switch {
+		case errors.Is(err, sts.ErrInvalidToken):
+			return "", false, nil
+		case errors.Is(err, sts.ErrExpiredToken):
+			return "", false, sigv4.ErrExpiredToken()
+		case err != nil:
+			return "", false, err
+		}
+		return secret, true, nil
+	}
+	// principalOf names the signer of a verified request. Verify has just
+	// looked its key or session up: this read is a cache hit.
+	principalOf := func(ctx context.Context, c sigv4.Credentials) (*sts.Principal, error) {
+		if c.SessionToken != "" {
+			p, _, err := tokens.Resolve(ctx, c.AccessKeyID, c.SessionToken)
+			switch {
+			case errors.Is(err, sts.ErrExpiredToken):
+				return nil, sigv4.ErrExpiredToken()
+			case errors.Is(err, sts.ErrInvalidToken):
+				return nil, sigv4.ErrUnrecognizedClient()
+			}
+			return p, err
+		}
+		if c.AccessKeyID == key.AccessKeyID {
+			return &root, nil
+		}
+		p, err := resolver.Lookup(ctx, c.AccessKeyID)
+		if err != nil {
+			return nil, err
+		}
+		if p == nil {
+			// Deleted between the two lookups (cache disabled).
+			return nil, sigv4.ErrUnrecognizedClient()
+		}
+		u := sts.UserPrincipal(p.Account, p.Name, p.Policies)
+		return &u, nil
+	}
+	// Signatures are checked against the wall clock, never a test clock.
+	verifier := &sigv4.Verifier{Service: "acm-pca", Region: cfg.Region, Lookup: lookup, SessionLookup: sessionLookup}
 	apiHandler := &awsproto.Service{
 		Name:         "ACMPrivateCA",
 		TargetPrefix: "ACMPrivateCA",
 		Operations:   instrument(reg, throttled(limiter, api.Operations(acmpca.New(domain)))),
 		Logger:       log,
 		Authenticate: func(r *http.Request, body []byte) (context.Context, error) {
-			id, err := verifier.Verify(r, body)
+			c, err := verifier.VerifyCredentials(r, body)
 			if err != nil {
 				return nil, err
 			}
-			if id == key.AccessKeyID {
-				return acmpca.WithCaller(r.Context(), root), nil
-			}
-			// Verify has just looked the key up: this read is a cache hit.
-			p, err := resolver.Lookup(r.Context(), id)
+			p, err := principalOf(r.Context(), c)
 			if err != nil {
 				return nil, err
 			}
-			if p == nil {
-				// Deleted between the two lookups (cache disabled).
-				return nil, sigv4.ErrUnrecognizedClient()
-			}
-			return acmpca.WithCaller(r.Context(), pca.Caller{Account: p.Account, ARN: p.ARN, Policies: p.Policies}), nil
+			return acmpca.WithCaller(r.Context(), pca.Caller{Account: p.Account, ARN: p.ARN, Root: p.Root, Policies: p.Policies,
+				SessionPolicies: p.SessionPolicies, Context: p.ConditionKeys()}), nil
 		},
 	}
+	// STS shares the listener; a request's signature scope and content
+	// type tell it from ACM PCA's.
+	stsVerifier := &sigv4.Verifier{Service: "sts", Region: cfg.Region, Lookup: lookup, SessionLookup: sessionLookup, FormToken: true}
+	stsHandler := &stsquery.Handler{Service: tokens, Log: log,
+		Authenticate: func(r *http.Request, body []byte) (*sts.Principal, error) {
+			c, err := stsVerifier.VerifyCredentials(r, body)
+			if err != nil {
+				return nil, err
+			}
+			return principalOf(r.Context(), c)
+		}}
+	front := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if stsquery.Wants(r) {
+			stsHandler.ServeHTTP(w, r)
+			return
+		}
+		apiHandler.ServeHTTP(w, r)
+	})
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
@@ -264,10 +320,11 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		// the URL written into certificates; the API is POST only.
 		mux.Handle("GET /", files.Handler())
 	}
-	mux.Handle("/", apiHandler)
+	mux.Handle("/", front)
 
-	return &Server{cfg: cfg, log: log, store: store, keys: keyManager, domain: domain, objects: objects, files: files, crls: crls, events: emitter, ocsp: responder, ready: ready, handler: mux, root: root,
-		principals: &principals.Admin{Store: store, Sealer: soft, Now: cfg.Now}, Key: key, Registry: reg}, nil
+	return &Server{cfg: cfg, log: log, store: store, keys: keyManager, domain: domain, objects: objects, files: files, crls: crls, events: emitter, ocsp: responder, ready: ready, handler: mux,
+		root: pca.Caller{Account: root.Account, ARN: root.ARN, Root: true},
+		principals: &principals.Admin{Store: store, Sealer: soft, Now: cfg.Now}, roles: &principals.RoleAdmin{Store: store, Now: cfg.Now}, Key: key, Registry: reg}, nil
 }
 
 // Handler serves the API, /healthz, /readyz and /metrics.

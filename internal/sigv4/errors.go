@@ -9,6 +9,7 @@ const (
 	CodeIncompleteSignature        = "IncompleteSignatureException"
 	CodeInvalidSignature           = "InvalidSignatureException"
 	CodeUnrecognizedClient         = "UnrecognizedClientException"
+	CodeExpiredToken               = "ExpiredTokenException"
 	// CodeInternalFailure is used only when Lookup itself fails.
 	CodeInternalFailure = "InternalFailure"
 )
@@ -53,3 +54,8 @@ func ErrUnrecognizedClient() *Error {
 func incomplete(msg string) *Error { return refuse(CodeIncompleteSignature, msg) }
 
 func invalid(msg string) *Error { return refuse(CodeInvalidSignature, msg) }
+
+// ErrExpiredToken is the refusal for temporary credentials whose time is up.
+func ErrExpiredToken() *Error {
+	return refuse(CodeExpiredToken, "The security token included in the request is expired")
+}

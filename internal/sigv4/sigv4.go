@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/textproto"
@@ -29,7 +30,8 @@ type Lookup func(ctx context.Context, accessKeyID string) (secret string, ok boo
 
 // SessionLookup returns the secret of temporary credentials, which a client
 // presents as an access key id plus the session token issued with it;
-// ok=false when the pair is unknown or has expired.
+// ok=false when the pair is unknown. An *Error it returns (such as
+// ErrExpiredToken) is the refusal; any other error is an InternalFailure.
 type SessionLookup func(ctx context.Context, accessKeyID, sessionToken string) (secret string, ok bool, err error)
 
 // Verifier checks SigV4 signatures scoped to one service and region.
@@ -40,8 +42,12 @@ type Verifier struct {
 	// SessionLookup resolves requests that carry X-Amz-Security-Token.
 	// nil: nothing issues temporary credentials, so every token is refused.
 	SessionLookup SessionLookup
-	Now           func() time.Time // nil = time.Now
-	MaxSkew       time.Duration    // 0 = 15 minutes
+	// FormToken also takes the session token from an
+	// X-Amz-Security-Token field of a form-encoded body, as AWS Query
+	// services do; the signature covers it through the payload hash.
+	FormToken bool
+	Now       func() time.Time // nil = time.Now
+	MaxSkew   time.Duration    // 0 = 15 minutes
 
 	// signers holds one SDK signer per secret. The SDK caches derived
 	// signing keys by access key id and day; keying signers by the secret
@@ -69,68 +75,91 @@ const (
 // *Error. A failing Lookup or SessionLookup yields an *Error with code
 // InternalFailure and status 500 that unwraps to its error.
 func (v *Verifier) Verify(r *http.Request, body []byte) (accessKeyID string, err error) {
+	c, err := v.VerifyCredentials(r, body)
+	return c.AccessKeyID, err
+}
+
+// Credentials name the verified signer: an access key id and, for
+// temporary credentials, the session token.
+type Credentials struct {
+	AccessKeyID  string
+	SessionToken string
+}
+
+// VerifyCredentials is Verify, returning the session token too.
+func (v *Verifier) VerifyCredentials(r *http.Request, body []byte) (Credentials, error) {
+	accessKeyID, token, err := v.verify(r, body)
+	return Credentials{AccessKeyID: accessKeyID, SessionToken: token}, err
+}
+
+func (v *Verifier) verify(r *http.Request, body []byte) (accessKeyID, token string, err error) {
 	authz := r.Header.Values("Authorization")
 	if len(authz) == 0 || authz[0] == "" {
 		msg := "Request is missing Authentication Token"
 		if r.URL != nil && r.URL.Query().Has("X-Amz-Signature") {
 			msg += "; presigned (query-string) authentication is not supported"
 		}
-		return "", refuse(CodeMissingAuthenticationToken, msg)
+		return "", "", refuse(CodeMissingAuthenticationToken, msg)
 	}
 	if len(authz) > 1 {
-		return "", incomplete("Request has more than one Authorization header.")
+		return "", "", incomplete("Request has more than one Authorization header.")
 	}
 	a, err := ParseAuthorization(authz[0])
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 
 	// Both must be signed, or a captured header could be replayed against
 	// another host or outside the skew window.
 	if !slices.Contains(a.SignedHeaders, "host") {
-		return "", incomplete("'Host' must be a 'SignedHeader' in the AWS Authorization.")
+		return "", "", incomplete("'Host' must be a 'SignedHeader' in the AWS Authorization.")
 	}
 	dates := r.Header.Values("X-Amz-Date")
 	if len(dates) == 0 || dates[0] == "" {
-		return "", incomplete("Authorization header requires existence of a 'X-Amz-Date' header. Authorization=" + authz[0])
+		return "", "", incomplete("Authorization header requires existence of a 'X-Amz-Date' header. Authorization=" + authz[0])
 	}
 	if len(dates) > 1 {
 		// A repeated header reads as its values joined by commas, as SigV4
 		// signs it, and such a value is no date: which one would the
 		// signature and the skew check be about?
-		return "", incomplete(fmt.Sprintf("Date must be in ISO-8601 'basic format'. Got '%s'.", canonicalValue(dates)))
+		return "", "", incomplete(fmt.Sprintf("Date must be in ISO-8601 'basic format'. Got '%s'.", canonicalValue(dates)))
 	}
 	amzDate := dates[0]
 	if !slices.Contains(a.SignedHeaders, "x-amz-date") {
-		return "", incomplete("'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization.")
+		return "", "", incomplete("'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization.")
 	}
 	// The signer re-formats the time it is given, so only the exact basic
 	// format round-trips to the value the client signed.
 	signedAt, perr := time.Parse(amzDateFormat, amzDate)
 	if perr != nil || signedAt.Format(amzDateFormat) != amzDate {
-		return "", incomplete(fmt.Sprintf("Date must be in ISO-8601 'basic format'. Got '%s'.", amzDate))
+		return "", "", incomplete(fmt.Sprintf("Date must be in ISO-8601 'basic format'. Got '%s'.", amzDate))
 	}
 
 	if a.Region != v.Region {
-		return "", invalid("Credential should be scoped to a valid region.")
+		return "", "", invalid("Credential should be scoped to a valid region.")
 	}
 	if a.Service != v.Service {
-		return "", invalid(fmt.Sprintf("Credential should be scoped to correct service: '%s'.", v.Service))
+		return "", "", invalid(fmt.Sprintf("Credential should be scoped to correct service: '%s'.", v.Service))
 	}
 	if day := signedAt.Format(scopeDateFormat); a.Date != day {
-		return "", invalid(fmt.Sprintf("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.", a.Date, day, amzDate))
+		return "", "", invalid(fmt.Sprintf("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '%s' != '%s', from '%s'.", a.Date, day, amzDate))
 	}
 	if err := v.checkSkew(signedAt); err != nil {
-		return "", err
+		return "", "", err
 	}
 
 	sum := sha256.Sum256(body)
 	payloadHash := hex.EncodeToString(sum[:])
 	if vals := r.Header.Values("X-Amz-Content-Sha256"); len(vals) > 0 && (len(vals) > 1 || vals[0] != payloadHash) {
-		return "", invalid("The provided 'x-amz-content-sha256' header does not match what was computed.")
+		return "", "", invalid("The provided 'x-amz-content-sha256' header does not match what was computed.")
 	}
 
 	token, hasToken := sessionToken(r)
+	fromForm := false
+	if !hasToken && v.FormToken {
+		token, hasToken = formToken(r, body)
+		fromForm = hasToken
+	}
 	var secret string
 	var ok bool
 	switch {
@@ -138,30 +167,39 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (accessKeyID string, err
 		secret, ok, err = v.Lookup(r.Context(), a.AccessKeyID)
 	case v.SessionLookup == nil:
 		// AWS's answer to a token it did not issue.
-		return "", ErrUnrecognizedClient()
+		return "", "", ErrUnrecognizedClient()
 	default:
 		secret, ok, err = v.SessionLookup(r.Context(), a.AccessKeyID, token)
 	}
+	var refusal *Error
+	if errors.As(err, &refusal) {
+		return "", "", refusal
+	}
 	if err != nil {
-		return "", &Error{Code: CodeInternalFailure, Status: http.StatusInternalServerError,
+		return "", "", &Error{Code: CodeInternalFailure, Status: http.StatusInternalServerError,
 			Message: "The request processing has failed because of an unknown error.", cause: err}
 	}
 	if !ok {
-		return "", ErrUnrecognizedClient()
+		return "", "", ErrUnrecognizedClient()
 	}
 
-	want, err := v.expected(r, a, aws.Credentials{AccessKeyID: a.AccessKeyID, SecretAccessKey: secret, SessionToken: token}, payloadHash, signedAt)
+	creds := aws.Credentials{AccessKeyID: a.AccessKeyID, SecretAccessKey: secret, SessionToken: token}
+	if fromForm {
+		// Signed as part of the body, not as a header.
+		creds.SessionToken = ""
+	}
+	want, err := v.expected(r, a, creds, payloadHash, signedAt)
 	if err != nil {
-		return "", invalid(msgMismatch)
+		return "", "", invalid(msgMismatch)
 	}
 	// A different list means the signer could not reproduce the client's
 	// canonical headers (it never signs User-Agent, for one); such a
 	// request cannot verify whatever the signature says.
 	if !slices.Equal(want.SignedHeaders, a.SignedHeaders) ||
 		subtle.ConstantTimeCompare([]byte(want.Signature), []byte(a.Signature)) != 1 {
-		return "", invalid(msgMismatch)
+		return "", "", invalid(msgMismatch)
 	}
-	return a.AccessKeyID, nil
+	return a.AccessKeyID, token, nil
 }
 
 func (v *Verifier) checkSkew(signedAt time.Time) error {
@@ -205,6 +243,18 @@ func sessionToken(r *http.Request) (string, bool) {
 		return "", false
 	}
 	return strings.Join(tokens, ","), true
+}
+
+// formToken returns the X-Amz-Security-Token field of a form-encoded body.
+func formToken(r *http.Request, body []byte) (string, bool) {
+	if ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); !strings.EqualFold(strings.TrimSpace(ct), "application/x-www-form-urlencoded") {
+		return "", false
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil || !form.Has("X-Amz-Security-Token") {
+		return "", false
+	}
+	return strings.Join(form["X-Amz-Security-Token"], ","), true
 }
 
 // expected signs a copy of r with creds and returns the resulting

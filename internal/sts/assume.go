@@ -68,7 +68,7 @@ func (s *Service) AssumeRole(ctx context.Context, caller Principal, in AssumeRol
 	if err != nil {
 		return nil, err
 	}
-	trust, err := iam.Parse(role.TrustPolicy)
+	trust, err := iam.ParseTrust(role.TrustPolicy)
 	if err != nil {
 		s.logger().Warn("trust policy no longer parses; the role cannot be assumed", "role", role.ARN(), "err", err)
 		return nil, refuse

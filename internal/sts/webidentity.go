@@ -110,7 +110,7 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, in WebIdentityI
 	if err != nil {
 		return nil, err
 	}
-	trust, err := iam.Parse(role.TrustPolicy)
+	trust, err := iam.ParseTrust(role.TrustPolicy)
 	if err != nil {
 		return nil, refuse
 	}
