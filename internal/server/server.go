@@ -323,7 +323,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	mux.Handle("/", front)
 
 	return &Server{cfg: cfg, log: log, store: store, keys: keyManager, domain: domain, objects: objects, files: files, crls: crls, events: emitter, ocsp: responder, ready: ready, handler: mux,
-		root: pca.Caller{Account: root.Account, ARN: root.ARN, Root: true},
+		root:       pca.Caller{Account: root.Account, ARN: root.ARN, Root: true},
 		principals: &principals.Admin{Store: store, Sealer: soft, Now: cfg.Now}, roles: &principals.RoleAdmin{Store: store, Now: cfg.Now}, Key: key, Registry: reg}, nil
 }
 

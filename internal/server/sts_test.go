@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -314,3 +315,115 @@ func TestSTSWire(t *testing.T) {
 		t.Fatalf("JSON request not answered by ACM PCA: %v", resp.Header)
 	}
 }
+
+// assume returns credentials of a fresh session of role for the root.
+func (e *testEnv) assume(t testing.TB, roleArn, session string) aws.Credentials {
+	t.Helper()
+	out, err := e.stsClient(static(e.srv.Key.AccessKeyID, e.srv.Key.SecretAccessKey, "")).AssumeRole(context.Background(),
+		&sts.AssumeRoleInput{RoleArn: &roleArn, RoleSessionName: &session})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := out.Credentials
+	return aws.Credentials{AccessKeyID: *c.AccessKeyId, SecretAccessKey: *c.SecretAccessKey, SessionToken: *c.SessionToken}
+}
+
+// useSession calls ACM PCA (JSON 1.1 and CBOR) and STS with creds and
+// returns their errors.
+func (e *testEnv) useSession(creds aws.Credentials) (pcaErrs []error, stsErr error) {
+	ctx := context.Background()
+	provider := static(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)
+	for _, p := range protocols {
+		c := acmpca.New(e.client(p.opt, "", "").Options(), func(o *acmpca.Options) { o.Credentials = provider })
+		_, err := c.ListCertificateAuthorities(ctx, &acmpca.ListCertificateAuthoritiesInput{})
+		pcaErrs = append(pcaErrs, err)
+	}
+	_, stsErr = e.stsClient(provider).GetCallerIdentity(ctx, nil)
+	return pcaErrs, stsErr
+}
+
+func wantRefused(t *testing.T, e *testEnv, creds aws.Credentials, pcaCode, stsCode, message string) {
+	t.Helper()
+	pcaErrs, stsErr := e.useSession(creds)
+	for _, err := range pcaErrs {
+		wantCode(t, err, pcaCode, message)
+	}
+	wantCode(t, stsErr, stsCode, message)
+}
+
+const (
+	msgInvalidToken = "The security token included in the request is invalid."
+	msgExpiredToken = "The security token included in the request is expired"
+)
+
+func TestTemporaryCredentialsRefused(t *testing.T) {
+	clock := &fakeClock{}
+	dir := t.TempDir()
+	e := newTestEnvWith(t, nil, func(c *Config) { c.DataDir = dir; c.PrincipalCacheTTL = -1; c.stsNow = clock.Now })
+	roleArn := e.role(t, "app", trustAWS(testAccount, ""), allowList)
+	good := e.assume(t, roleArn, "good")
+	pcaErrs, stsErr := e.useSession(good)
+	if err := errors.Join(append(pcaErrs, stsErr)...); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("tampered", func(t *testing.T) {
+		bad := good
+		b := []byte(bad.SessionToken)
+		b[10] ^= 1
+		bad.SessionToken = string(b)
+		wantRefused(t, e, bad, "UnrecognizedClientException", "InvalidClientTokenId", msgInvalidToken)
+		// Another session's token with this session's key.
+		other := e.assume(t, roleArn, "other")
+		bad.SessionToken = other.SessionToken
+		wantRefused(t, e, bad, "UnrecognizedClientException", "InvalidClientTokenId", msgInvalidToken)
+		// A session's key without its token is no long-term key.
+		bad.SessionToken = ""
+		wantRefused(t, e, bad, "UnrecognizedClientException", "InvalidClientTokenId", msgInvalidToken)
+	})
+	t.Run("another deployment", func(t *testing.T) {
+		o := newTestEnv(t)
+		o.role(t, "app", trustAWS(testAccount, ""), allowList)
+		wantRefused(t, o, good, "UnrecognizedClientException", "InvalidClientTokenId", msgInvalidToken)
+	})
+	t.Run("expired", func(t *testing.T) {
+		s := e.assume(t, roleArn, "short")
+		clock.Advance(time.Hour + time.Second)
+		defer clock.Advance(-time.Hour - time.Second)
+		wantRefused(t, e, s, "ExpiredTokenException", "ExpiredToken", msgExpiredToken)
+	})
+	t.Run("deleted role", func(t *testing.T) {
+		r := e.role(t, "gone", trustAWS(testAccount, ""), allowList)
+		s := e.assume(t, r, "s1")
+		if pcaErrs, stsErr := e.useSession(s); errors.Join(append(pcaErrs, stsErr)...) != nil {
+			t.Fatal(pcaErrs, stsErr)
+		}
+		if err := e.srv.roles.Store.DeleteRole(context.Background(), testAccount, "gone"); err != nil {
+			t.Fatal(err)
+		}
+		wantRefused(t, e, s, "UnrecognizedClientException", "InvalidClientTokenId", msgInvalidToken)
+		// A new role of the same name is another role.
+		e.role(t, "gone", trustAWS(testAccount, ""), allowList)
+		wantRefused(t, e, s, "UnrecognizedClientException", "InvalidClientTokenId", msgInvalidToken)
+	})
+
+	// Sessions survive a restart: they are in the database.
+	e.stop()
+	e = newTestEnvWith(t, nil, func(c *Config) { c.DataDir = dir; c.stsNow = clock.Now })
+	pcaErrs, stsErr = e.useSession(good)
+	if err := errors.Join(append(pcaErrs, stsErr)...); err != nil {
+		t.Fatalf("after a restart: %v", err)
+	}
+	// The same database under another master key cannot open the secret.
+	e.stop()
+	e = newTestEnvWith(t, nil, func(c *Config) {
+		c.DataDir = dir
+		c.MasterKey = "b3RoZXItZGVwbG95bWVudC1tYXN0ZXIta2V5LTMyYiE="
+		if c.DatabaseURL == "" && isPostgres() {
+			c.DatabaseURL = databaseFor(t, dir)
+		}
+	})
+	wantRefused(t, e, good, "UnrecognizedClientException", "InvalidClientTokenId", msgInvalidToken)
+}
+
+func isPostgres() bool { return os.Getenv("OPENPCA_TEST_STORE") == "postgres" }
