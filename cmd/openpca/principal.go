@@ -29,6 +29,15 @@ and --account, default $OPENPCA_ACCOUNT_ID or 000000000000):
   attach-policy      --name N --policy-name P (--policy-file F | --policy-document file://F | JSON)
   detach-policy      --name N --policy-name P
 
+Roles, which STS AssumeRole and AssumeRoleWithWebIdentity grant sessions of:
+  create-role        --name N --trust-policy (file://F | JSON) [--max-session-duration S]
+  update-role        --name N [--trust-policy ...] [--max-session-duration S]
+  delete-role        --name N
+  attach-role-policy --name N --policy-name P (--policy-file F | --policy-document file://F | JSON)
+  detach-role-policy --name N --policy-name P
+  create-oidc-provider --url https://ISSUER --client-id ID[,ID...] --jwks-file F
+  delete-oidc-provider --url https://ISSUER
+
 A running server sees the changes within a few seconds.`
 
 // principalCmd runs `openpca principal ...` against the database the server uses.
@@ -52,6 +61,11 @@ func principalCmd(args []string, stdout io.Writer) error {
 	policyFile := fs.String("policy-file", "", "file holding the policy document")
 	policyDoc := fs.String("policy-document", "", "policy document: JSON, or file://path")
 	keyID := fs.String("access-key-id", "", "access key id")
+	trustPolicy := fs.String("trust-policy", "", "role trust policy: JSON, or file://path")
+	maxSession := fs.Int("max-session-duration", 0, "role's maximum session, in seconds (3600 to 43200; default 3600)")
+	issuer := fs.String("url", "", "OIDC provider's issuer URL (https://...)")
+	clientIDs := fs.String("client-id", "", "OIDC provider's audiences, comma separated")
+	jwksFile := fs.String("jwks-file", "", "file holding the OIDC provider's JSON Web Key Set")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -73,6 +87,12 @@ func principalCmd(args []string, stdout io.Writer) error {
 		return err
 	}
 	defer closeStore()
+	roles := &principals.RoleAdmin{Store: admin.Store.(principals.RoleStore)}
+	roleFlags := roleFlags{account: *account, name: *name, policyName: *policyName, policyFile: *policyFile, policyDoc: *policyDoc,
+		trustPolicy: *trustPolicy, maxSession: *maxSession, issuer: *issuer, clientIDs: *clientIDs, jwksFile: *jwksFile}
+	if handled, err := roleCmd(ctx, cmd, roles, roleFlags, need, stdout); handled {
+		return err
+	}
 
 	switch cmd {
 	case "create", "create-access-key":
@@ -90,7 +110,10 @@ func principalCmd(args []string, stdout io.Writer) error {
 		printCredentials(stdout, principals.ARN(*account, *name), *name, creds)
 		return nil
 	case "list":
-		return listPrincipals(ctx, stdout, admin.Store)
+		if err := listPrincipals(ctx, stdout, admin.Store); err != nil {
+			return err
+		}
+		return listRoles(ctx, stdout, roles.Store)
 	case "delete":
 		if err := need("name"); err != nil {
 			return err
