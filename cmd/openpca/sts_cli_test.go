@@ -71,6 +71,13 @@ func TestRolesWithAWSClients(t *testing.T) {
 	if assumed.AssumedRoleUser.Arn != "arn:aws:sts::000000000000:assumed-role/pca-issuer/cli" || !strings.HasPrefix(assumed.Credentials.AccessKeyId, "ASIA") {
 		t.Fatalf("assume-role: %+v", assumed)
 	}
+	// Neither the session's secret nor its token is in the database in the clear.
+	for _, f := range databaseFiles(t, dir) {
+		data, _ := os.ReadFile(f)
+		if strings.Contains(string(data), assumed.Credentials.SecretAccessKey) || strings.Contains(string(data), assumed.Credentials.SessionToken) {
+			t.Fatalf("temporary credentials are stored in plaintext in %s", f)
+		}
+	}
 	sessionEnv := []string{"AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_ACCESS_KEY_ID=" + assumed.Credentials.AccessKeyId,
 		"AWS_SECRET_ACCESS_KEY=" + assumed.Credentials.SecretAccessKey, "AWS_SESSION_TOKEN=" + assumed.Credentials.SessionToken}
 	var who struct{ Arn, UserId string }
