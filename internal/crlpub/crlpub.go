@@ -149,10 +149,14 @@ func New(domain *pca.Service, objects objstore.Store, cfg Config, reg prometheus
 
 // Schedule implements pca.CRLScheduler: the CRL is rebuilt after the debounce.
 func (p *Publisher) Schedule(account, caID, partition string) {
-	now := p.now()
+	p.scheduleAt(key{account, caID, partition}, p.now().Add(p.cfg.Debounce))
+}
+
+// Revoked implements pca.CRLScheduler.
+func (p *Publisher) Revoked(account, caID, partition string, at time.Time) {
 	k := key{account, caID, partition}
-	p.m.revoked(k, now)
-	p.scheduleAt(k, now.Add(p.cfg.Debounce))
+	p.m.revoked(k, at)
+	p.scheduleAt(k, p.now().Add(p.cfg.Debounce))
 }
 
 func (p *Publisher) scheduleAt(k key, due time.Time) {
