@@ -22,7 +22,6 @@ import (
 
 	"github.com/openpca/openpca/internal/crlpub"
 	"github.com/openpca/openpca/internal/keys"
-	"github.com/openpca/openpca/internal/objstore"
 	"github.com/openpca/openpca/internal/objstore/fsstore"
 	"github.com/openpca/openpca/internal/pca"
 	"github.com/openpca/openpca/internal/store/sqlite"
