@@ -99,7 +99,9 @@ func (c *Console) visibleCAs(r *http.Request, cur *current) ([]*caView, error) {
 	ctx := r.Context()
 	var all []*pca.CA
 	for _, list := range []func(token string) ([]*pca.CA, string, error){
-		func(tok string) ([]*pca.CA, string, error) { return c.cfg.Domain.ListCAs(ctx, cur.who.Caller, pca.MaxListPage, tok) },
+		func(tok string) ([]*pca.CA, string, error) {
+			return c.cfg.Domain.ListCAs(ctx, cur.who.Caller, pca.MaxListPage, tok)
+		},
 		func(tok string) ([]*pca.CA, string, error) {
 			return c.cfg.Domain.ListSharedCAs(ctx, cur.who.Caller, pca.MaxListPage, tok)
 		},
@@ -706,4 +708,3 @@ func (c *Console) funcs() template.FuncMap {
 		"lower": strings.ToLower,
 	}
 }
-

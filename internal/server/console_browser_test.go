@@ -88,7 +88,7 @@ func (b *browser) run(step string, actions ...chromedp.Action[chromedp.Void]) {
 func (b *browser) snap(step string) {
 	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
 	defer cancel()
-	png, _ := chromedp.Run(ctx, chromedp.FullScreenshot(80))
+	png, _ := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("html")))
 	b.mu.Lock()
 	b.shots = append(b.shots, shot{name: fmt.Sprintf("%02d-%s", len(b.shots), strings.ReplaceAll(step, " ", "-")), png: png, html: html})
@@ -98,7 +98,7 @@ func (b *browser) snap(step string) {
 func (b *browser) save() {
 	dir := b.t.ArtifactDir()
 	for _, s := range b.shots {
-		os.WriteFile(filepath.Join(dir, s.name+".jpg"), s.png, 0o644)
+		os.WriteFile(filepath.Join(dir, s.name+".png"), s.png, 0o644)
 		os.WriteFile(filepath.Join(dir, s.name+".html"), []byte(s.html), 0o644)
 	}
 	b.t.Logf("screenshots of the pages visited: %s", dir)
