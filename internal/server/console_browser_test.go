@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -91,9 +92,11 @@ func (b *browser) snap(step string) {
 	png, _ := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	html, _ := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("html")))
 	b.mu.Lock()
-	b.shots = append(b.shots, shot{name: fmt.Sprintf("%02d-%s", len(b.shots), strings.ReplaceAll(step, " ", "-")), png: png, html: html})
+	b.shots = append(b.shots, shot{name: fmt.Sprintf("%02d-%s", len(b.shots), fileName.ReplaceAllString(step, "-")), png: png, html: html})
 	b.mu.Unlock()
 }
+
+var fileName = regexp.MustCompile(`[^A-Za-z0-9]+`)
 
 func (b *browser) save() {
 	dir := b.t.ArtifactDir()
