@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -8,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/acmpca/types"
 )
 
 // consoleClient is a cookie-keeping HTTP client that does not follow
@@ -129,4 +133,43 @@ func TestConsoleSignIn(t *testing.T) {
 			t.Fatal("10 quick failed sign-ins from one address were all looked at")
 		}
 	})
+}
+
+// A CA's page lists its audit reports, and a finished one downloads as
+// the object the report wrote; a principal without
+// DescribeCertificateAuthorityAuditReport gets neither.
+func TestConsoleAuditReports(t *testing.T) {
+	e := newTestEnv(t)
+	c := e.rootClient(protocols[1].opt)
+	caArn, _ := bootstrapRoot(t, c, types.KeyAlgorithmEcPrime256v1, types.SigningAlgorithmSha256withecdsa)
+	reportID, records := auditRecords(t, e, c, caArn)
+	caPath := e.ts.URL + "/console/ca/" + testAccount + "/" + caArn[strings.LastIndex(caArn, "/")+1:]
+
+	root := consoleClient(t)
+	consoleSignIn(t, root, e.ts.URL, e.srv.Key.AccessKeyID, e.srv.Key.SecretAccessKey)
+	if _, page := getPage(t, root, caPath); !strings.Contains(page, `href="/console/ca/`+testAccount+`/`+caArn[strings.LastIndex(caArn, "/")+1:]+`/audit-report/`+reportID+`"`) {
+		t.Fatalf("the CA page does not link the report %s", reportID)
+	}
+	resp, body := getPage(t, root, caPath+"/audit-report/"+reportID)
+	var got []map[string]string
+	if resp.StatusCode != http.StatusOK || json.Unmarshal([]byte(body), &got) != nil || len(got) != len(records) {
+		t.Fatalf("download: %d, %d records, want %d", resp.StatusCode, len(got), len(records))
+	}
+
+	creds, err := e.srv.principals.Create(context.Background(), testAccount, "describer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.principals.AttachPolicy(context.Background(), testAccount, "describer", "describe",
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"acm-pca:DescribeCertificateAuthority","Resource":"*"}]}`); err != nil {
+		t.Fatal(err)
+	}
+	describer := consoleClient(t)
+	consoleSignIn(t, describer, e.ts.URL, creds.AccessKeyID, creds.SecretAccessKey)
+	if resp, page := getPage(t, describer, caPath); resp.StatusCode != http.StatusOK || strings.Contains(page, reportID) {
+		t.Fatalf("the describer's CA page: %d, lists the report: %v", resp.StatusCode, strings.Contains(page, reportID))
+	}
+	if resp, _ := getPage(t, describer, caPath+"/audit-report/"+reportID); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("the describer's download: %d", resp.StatusCode)
+	}
 }
