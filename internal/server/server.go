@@ -250,6 +250,12 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 
 	mux := http.NewServeMux()
+	operatorConsole, err := newConsole(domain, store, objects, key, root, resolver, cfg.Now, log)
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("GET /console/", operatorConsole)
+	mux.Handle("POST /console/", operatorConsole)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	ready := newReadiness(store, keyManager, log)
 	mux.Handle("GET /readyz", ready)
@@ -270,7 +276,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		principals: &principals.Admin{Store: store, Sealer: soft, Now: cfg.Now}, Key: key, Registry: reg}, nil
 }
 
-// Handler serves the API, /healthz, /readyz and /metrics.
+// Handler serves the API, the console (/console/), /healthz, /readyz and /metrics.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Close waits for background work, whose context must be done, and closes
