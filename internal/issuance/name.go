@@ -95,8 +95,23 @@ func (n Name) IsEmpty() bool {
 // Validate checks n the way AWS checks an ASN1Subject: custom attributes must
 // not be combined with standard attributes, custom attribute OIDs must be
 // well-formed and their values non-empty, and every value must be valid UTF-8.
+// On top of that, as a CA must, no value may be only whitespace or hold a
+// control character (a NUL byte in a CommonName cuts it short for C
+// software), and an emailAddress custom attribute must be an email address.
 // Problems are reported as *ArgError.
 func (n Name) Validate() error {
+	if err := n.validateStructure(); err != nil {
+		return err
+	}
+	der, err := marshalName(n)
+	if err != nil {
+		return argErrorf("subject: %v", err)
+	}
+	return asArg(checkRDNSequence("subject", der))
+}
+
+// validateStructure is Validate without the checks of the values' text.
+func (n Name) validateStructure() error {
 	std := n.standard()
 	if len(n.CustomAttributes) > 0 && len(std) > 0 {
 		return argErrorf("custom attributes cannot be used in combination with standard attributes")
