@@ -134,17 +134,17 @@ func FuzzGeneralName(f *testing.F) {
 		if !seq.ReadAnyASN1(&content, &tag) || !seq.Empty() {
 			t.Fatalf("GeneralNames %x does not hold exactly one GeneralName", der)
 		}
-		want := tags[choice%10]
+		want, value := tags[choice%10], a
 		if choice%10 == 9 && a == "" {
-			want = tagURI
+			want, value = tagURI, b
 		}
 		if int(tag&0x1f) != want || tag&0xc0 != 0x80 {
 			t.Fatalf("GeneralName tag %#x, want context-specific %d", tag, want)
 		}
 		switch want {
 		case tagRFC822Name, tagDNSName, tagURI:
-			if string(content) != a {
-				t.Fatalf("GeneralName holds %q, want %q", content, a)
+			if string(content) != value {
+				t.Fatalf("GeneralName holds %q, want %q", content, value)
 			}
 		case tagIPAddress:
 			ip, ok := netip.AddrFromSlice(content)
