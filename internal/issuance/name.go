@@ -3,6 +3,7 @@ package issuance
 import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -194,13 +195,16 @@ func parseOID(s string) (asn1.ObjectIdentifier, error) {
 				return nil, strconv.ErrSyntax
 			}
 		}
-		v, err := strconv.Atoi(p)
+		// Arcs are bounded as crypto/x509 and encoding/asn1 decode them:
+		// a larger one gives a CSR or certificate nobody can parse back.
+		v, err := strconv.ParseInt(p, 10, 32)
 		if err != nil {
 			return nil, err
 		}
-		oid[i] = v
+		oid[i] = int(v)
 	}
-	if oid[0] > 2 || (oid[0] < 2 && oid[1] >= 40) {
+	// The first two arcs are encoded as one, 40*first+second.
+	if oid[0] > 2 || (oid[0] < 2 && oid[1] >= 40) || oid[1] > math.MaxInt32-80 {
 		return nil, strconv.ErrSyntax
 	}
 	return oid, nil
