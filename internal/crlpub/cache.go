@@ -129,13 +129,20 @@ func (c *entryCache) each(yield func(crl.Entry) error) error {
 	return nil
 }
 
-// counted is each, reporting progress as the entries are encoded.
-func (c *entryCache) counted(prog *progress) crl.Entries {
+// listed is each as the entries of a CRL issued at thisUpdate, reporting
+// progress as they are encoded. A revocation dated after thisUpdate (the
+// clock stepped back since) is listed as of thisUpdate: the CRL must still
+// list it, and a CRL dated in the future would be refused by relying
+// parties.
+func (c *entryCache) listed(thisUpdate time.Time, prog *progress) crl.Entries {
 	return func(yield func(crl.Entry) error) error {
 		n := 0
 		return c.each(func(e crl.Entry) error {
 			if n++; n%progressEvery == 0 {
 				prog.touch()
+			}
+			if e.RevokedAt.After(thisUpdate) {
+				e.RevokedAt = thisUpdate
 			}
 			return yield(e)
 		})

@@ -72,7 +72,9 @@ type Publisher struct {
 	pending map[key]*job
 	// inflight holds the CRLs being published: one publication per CRL.
 	inflight map[key]bool
-	// spacing holds, per CRL, the earliest time its next rebuild may start:
+	// Jobs are timed by the wall clock (monotonic), never the domain's,
+	// which may step; spacing holds, per CRL, the earliest time its next
+	// rebuild may start:
 	// rebuilds of a CRL are spaced by nine times the work the last one
 	// took (not its waits on storage), so a huge CRL under a stream of
 	// revocations takes at most a tenth of a worker's time and small CRLs
@@ -149,10 +151,14 @@ func New(domain *pca.Service, objects objstore.Store, cfg Config, reg prometheus
 
 // Schedule implements pca.CRLScheduler: the CRL is rebuilt after the debounce.
 func (p *Publisher) Schedule(account, caID, partition string) {
-	now := p.now()
+	p.scheduleAt(key{account, caID, partition}, time.Now().Add(p.cfg.Debounce))
+}
+
+// Revoked implements pca.CRLScheduler.
+func (p *Publisher) Revoked(account, caID, partition string, at time.Time) {
 	k := key{account, caID, partition}
-	p.m.revoked(k, now)
-	p.scheduleAt(k, now.Add(p.cfg.Debounce))
+	p.m.revoked(k, at)
+	p.scheduleAt(k, time.Now().Add(p.cfg.Debounce))
 }
 
 func (p *Publisher) scheduleAt(k key, due time.Time) {
@@ -233,7 +239,7 @@ func (p *Publisher) next() (key, time.Duration, bool) {
 			first, due, found = k, j.due, true
 		}
 	}
-	return first, due.Sub(p.now()), found
+	return first, due.Sub(time.Now()), found
 }
 
 // claim marks a CRL as being published; revocations from now on schedule
@@ -260,7 +266,7 @@ func (p *Publisher) publishJob(ctx context.Context, k key) {
 		p.bucketOf[k] = bucket
 	}
 	p.changed.Broadcast()
-	end := p.now()
+	end := time.Now()
 	switch {
 	case ctx.Err() != nil:
 		return // shutting down: the CRL is still due, for the next start or node
@@ -363,7 +369,7 @@ func (p *Publisher) scan(ctx context.Context) {
 	p.m.track(cas, states)
 	for _, st := range states {
 		if due(st, now) {
-			p.scheduleAt(key{st.Account, st.CAID, st.Partition}, now)
+			p.scheduleAt(key{st.Account, st.CAID, st.Partition}, time.Now())
 		}
 	}
 }

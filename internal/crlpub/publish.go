@@ -127,7 +127,7 @@ func (p *Publisher) publish(ctx context.Context, k key, force bool) (work time.D
 	if err != nil {
 		return 0, bucket, fmt.Errorf("read revocations: %w", err)
 	}
-	stats, err := crl.Create(out, rand.Reader, tmpl, cache.counted(prog), signer, ca.Config.SigningAlgorithm)
+	stats, err := crl.Create(out, rand.Reader, tmpl, cache.listed(tmpl.ThisUpdate, prog), signer, ca.Config.SigningAlgorithm)
 	if err == nil {
 		err = out.Flush()
 	}

@@ -83,8 +83,15 @@ type Request struct {
 // ExtraExtensions take precedence, so nothing is encoded twice. The caller
 // sets SignatureAlgorithm and supplies the public key and issuer when signing.
 //
+// Names are checked before anything is signed (see checkDNSName and the
+// other checks of names.go): a subject or subject alternative name from the
+// CSR that fails is a *MalformedError; from the API, an *ArgError, except
+// subject alternative names that are empty, only whitespace or hold a
+// control character, which AWS refuses as malformed whatever their source.
+//
 // Errors: *ArgError for invalid API passthrough, a subject with neither a
 // name nor subject alternative names, or a malformed requested extension;
+// *MalformedError as just said;
 // *PathLenError when the issuer's path length constraint forbids a CA
 // template; any other error means req itself is incomplete.
 func Build(req Request) (*x509.Certificate, error) {
@@ -153,6 +160,12 @@ func Build(req Request) (*x509.Certificate, error) {
 		return nil, argErrorf("the subject is not a valid distinguished name")
 	}
 	subjectEmpty := len(rdns) == 0
+	if err := checkRDNSequence("subject", rawSubject); err != nil {
+		if apiSubject == nil {
+			return nil, asMalformed(err)
+		}
+		return nil, asArg(err)
+	}
 
 	// Template-owned extensions. A nil entry suppresses the OID from every
 	// source ("the template defines none").
@@ -224,6 +237,7 @@ func Build(req Request) (*x509.Certificate, error) {
 	}
 	var exts []pkix.Extension
 	seen := map[string]bool{}
+	sanFromCSR := false
 	for _, oid := range order {
 		key := oid.String()
 		if seen[key] {
@@ -237,6 +251,9 @@ func Build(req Request) (*x509.Certificate, error) {
 			chosen = e
 		} else if e := findExt(csr, oid); e != nil {
 			chosen = e
+			if oid.Equal(oidExtSubjectAltName) {
+				sanFromCSR = true
+			}
 		}
 		if chosen != nil {
 			exts = append(exts, pkix.Extension{Id: chosen.Id, Critical: chosen.Critical, Value: chosen.Value})
@@ -267,6 +284,14 @@ func Build(req Request) (*x509.Certificate, error) {
 		e := &exts[i]
 		switch {
 		case e.Id.Equal(oidExtSubjectAltName):
+			// Checked here, whatever its source: API custom extensions
+			// can carry a SAN too.
+			if err := checkSAN(e.Value); err != nil {
+				if sanFromCSR {
+					return nil, asMalformed(err)
+				}
+				return nil, err
+			}
 			n, err := mirrorSAN(cert, e.Value)
 			if err != nil {
 				return nil, err

@@ -18,6 +18,22 @@ type ArgError struct {
 
 func (e *ArgError) Error() string { return "issuance: " + e.Msg }
 
+// MalformedError reports certificate content a CA must not certify and AWS
+// Private CA refuses as a malformed request: anything wrong with a name or
+// public key that came from the CSR, and, whatever their source, subject
+// alternative names that are empty, only whitespace or hold a control
+// character (AWS's certificate request validation refuses those from API
+// passthrough too). IssueCertificate reports it as MalformedCSRException;
+// CreateCertificateAuthority, which has no such exception, as
+// InvalidArgsException.
+//
+// Msg is meant for the API caller and carries no package prefix.
+type MalformedError struct {
+	Msg string
+}
+
+func (e *MalformedError) Error() string { return "issuance: " + e.Msg }
+
 // PathLenError reports that a CA template cannot be used because the issuing
 // CA's path length constraint forbids another CA certificate below it. The
 // domain reports it as a ValidationException.
@@ -45,6 +61,28 @@ type (
 
 func argErrorf(format string, args ...any) error {
 	return &ArgError{Msg: fmt.Sprintf(format, args...)}
+}
+
+func malformedf(format string, args ...any) error {
+	return &MalformedError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// asMalformed reports an *ArgError about content that came from a CSR as the
+// *MalformedError AWS returns for it; other errors pass unchanged.
+func asMalformed(err error) error {
+	if ae, ok := err.(*ArgError); ok {
+		return &MalformedError{Msg: ae.Msg}
+	}
+	return err
+}
+
+// asArg is the converse, for content that came from the API where AWS
+// documents no MalformedCSRException.
+func asArg(err error) error {
+	if me, ok := err.(*MalformedError); ok {
+		return &ArgError{Msg: me.Msg}
+	}
+	return err
 }
 
 func validityErrorf(format string, args ...any) error {

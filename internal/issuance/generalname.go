@@ -90,7 +90,10 @@ func (g GeneralName) choices() int {
 }
 
 // Validate reports, as an *ArgError, a GeneralName that sets zero or several
-// choices or whose value cannot be encoded.
+// choices or whose value cannot be encoded or is not of its choice's syntax
+// (a DNS name, an email address, an absolute URI); and, as a
+// *MalformedError, one whose text is only whitespace or holds a control
+// character.
 func (g GeneralName) Validate() error {
 	_, err := g.marshal()
 	return err
@@ -122,6 +125,9 @@ func (g GeneralName) marshal() (asn1.RawValue, error) {
 		if err != nil {
 			return asn1.RawValue{}, argErrorf("OtherName: value is not valid UTF-8")
 		}
+		if d := textDefect(g.OtherName.Value); d != "" {
+			return asn1.RawValue{}, malformedf("OtherName value %q %s", g.OtherName.Value, d)
+		}
 		// value [0] EXPLICIT ANY
 		valDER, err := asn1.Marshal(ctx(0, true, val))
 		if err != nil {
@@ -130,25 +136,29 @@ func (g GeneralName) marshal() (asn1.RawValue, error) {
 		// [0] IMPLICIT SEQUENCE { type-id, value }
 		return ctx(tagOtherName, true, append(oidDER, valDER...)), nil
 	case g.RFC822Name != "":
-		if !isIA5(g.RFC822Name) {
-			return asn1.RawValue{}, argErrorf("Rfc822Name %q is not an IA5String", g.RFC822Name)
+		if err := checkIA5("Rfc822Name", []byte(g.RFC822Name), checkRFC822Name); err != nil {
+			return asn1.RawValue{}, err
 		}
 		return ctx(tagRFC822Name, false, []byte(g.RFC822Name)), nil
 	case g.DNSName != "":
-		if !isIA5(g.DNSName) {
-			return asn1.RawValue{}, argErrorf("DnsName %q is not an IA5String", g.DNSName)
+		if err := checkIA5("DnsName", []byte(g.DNSName), checkDNSName); err != nil {
+			return asn1.RawValue{}, err
 		}
 		return ctx(tagDNSName, false, []byte(g.DNSName)), nil
 	case g.DirectoryName != nil:
 		if g.DirectoryName.IsEmpty() {
 			return asn1.RawValue{}, argErrorf("DirectoryName is empty")
 		}
-		if err := g.DirectoryName.Validate(); err != nil {
+		if err := g.DirectoryName.validateStructure(); err != nil {
 			return asn1.RawValue{}, err
 		}
 		name, err := marshalName(*g.DirectoryName)
 		if err != nil {
 			return asn1.RawValue{}, argErrorf("DirectoryName: %v", err)
+		}
+		// As a SAN entry, bad text in it is malformed whatever its source.
+		if err := checkRDNSequence("DirectoryName", name); err != nil {
+			return asn1.RawValue{}, err
 		}
 		// Name is a CHOICE, so the tag is explicit.
 		return ctx(tagDirectoryName, true, name), nil
@@ -165,6 +175,9 @@ func (g GeneralName) marshal() (asn1.RawValue, error) {
 			if f.v == "" {
 				continue
 			}
+			if d := textDefect(f.v); d != "" {
+				return asn1.RawValue{}, malformedf("EdiPartyName value %q %s", f.v, d)
+			}
 			s, err := marshalUTF8(f.v)
 			if err != nil {
 				return asn1.RawValue{}, argErrorf("EdiPartyName: value is not valid UTF-8")
@@ -177,8 +190,8 @@ func (g GeneralName) marshal() (asn1.RawValue, error) {
 		}
 		return ctx(tagEdiPartyName, true, content), nil
 	case g.UniformResourceIdentifier != "":
-		if !isIA5(g.UniformResourceIdentifier) {
-			return asn1.RawValue{}, argErrorf("UniformResourceIdentifier %q is not an IA5String", g.UniformResourceIdentifier)
+		if err := checkIA5("UniformResourceIdentifier", []byte(g.UniformResourceIdentifier), checkURI); err != nil {
+			return asn1.RawValue{}, err
 		}
 		return ctx(tagURI, false, []byte(g.UniformResourceIdentifier)), nil
 	case g.IPAddress != "":
@@ -207,7 +220,8 @@ func (g GeneralName) marshal() (asn1.RawValue, error) {
 
 // MarshalGeneralNames returns the DER encoding of GeneralNames (a SEQUENCE OF
 // GeneralName), the value of a subject or issuer alternative name extension.
-// An empty list, or any invalid entry, is an *ArgError.
+// An empty list, or any invalid entry, is an *ArgError or *MalformedError
+// (see GeneralName.Validate).
 func MarshalGeneralNames(names []GeneralName) ([]byte, error) {
 	if len(names) == 0 {
 		return nil, argErrorf("the list of general names is empty")
@@ -216,10 +230,7 @@ func MarshalGeneralNames(names []GeneralName) ([]byte, error) {
 	for i, g := range names {
 		raw, err := g.marshal()
 		if err != nil {
-			if ae, ok := err.(*ArgError); ok {
-				return nil, argErrorf("general name %d: %s", i, ae.Msg)
-			}
-			return nil, err
+			return nil, prefixed(err, "general name %d: ", i)
 		}
 		raws = append(raws, raw)
 	}
@@ -229,7 +240,7 @@ func MarshalGeneralNames(names []GeneralName) ([]byte, error) {
 // SubjectInfoAccessExtension returns the non-critical subject information
 // access extension (RFC 5280 section 4.2.2.2) listing ads, as put in a CA's
 // CSR from the AWS CsrExtensions.SubjectInformationAccess list. Invalid input
-// is an *ArgError.
+// is an *ArgError or *MalformedError, as for MarshalGeneralNames.
 func SubjectInfoAccessExtension(ads []AccessDescription) (pkix.Extension, error) {
 	if len(ads) == 0 {
 		return pkix.Extension{}, argErrorf("the list of access descriptions is empty")
@@ -261,10 +272,7 @@ func SubjectInfoAccessExtension(ads []AccessDescription) (pkix.Extension, error)
 		}
 		loc, err := ad.Location.marshal()
 		if err != nil {
-			if ae, ok := err.(*ArgError); ok {
-				return pkix.Extension{}, argErrorf("access description %d: %s", i, ae.Msg)
-			}
-			return pkix.Extension{}, err
+			return pkix.Extension{}, prefixed(err, "access description %d: ", i)
 		}
 		out = append(out, accessDescription{Method: method, Location: loc})
 	}

@@ -3,6 +3,7 @@ package issuance
 import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -95,8 +96,23 @@ func (n Name) IsEmpty() bool {
 // Validate checks n the way AWS checks an ASN1Subject: custom attributes must
 // not be combined with standard attributes, custom attribute OIDs must be
 // well-formed and their values non-empty, and every value must be valid UTF-8.
+// On top of that, as a CA must, no value may be only whitespace or hold a
+// control character (a NUL byte in a CommonName cuts it short for C
+// software), and an emailAddress custom attribute must be an email address.
 // Problems are reported as *ArgError.
 func (n Name) Validate() error {
+	if err := n.validateStructure(); err != nil {
+		return err
+	}
+	der, err := marshalName(n)
+	if err != nil {
+		return argErrorf("subject: %v", err)
+	}
+	return asArg(checkRDNSequence("subject", der))
+}
+
+// validateStructure is Validate without the checks of the values' text.
+func (n Name) validateStructure() error {
 	std := n.standard()
 	if len(n.CustomAttributes) > 0 && len(std) > 0 {
 		return argErrorf("custom attributes cannot be used in combination with standard attributes")
@@ -179,13 +195,16 @@ func parseOID(s string) (asn1.ObjectIdentifier, error) {
 				return nil, strconv.ErrSyntax
 			}
 		}
-		v, err := strconv.Atoi(p)
+		// Arcs are bounded as crypto/x509 and encoding/asn1 decode them:
+		// a larger one gives a CSR or certificate nobody can parse back.
+		v, err := strconv.ParseInt(p, 10, 32)
 		if err != nil {
 			return nil, err
 		}
-		oid[i] = v
+		oid[i] = int(v)
 	}
-	if oid[0] > 2 || (oid[0] < 2 && oid[1] >= 40) {
+	// The first two arcs are encoded as one, 40*first+second.
+	if oid[0] > 2 || (oid[0] < 2 && oid[1] >= 40) || oid[1] > math.MaxInt32-80 {
 		return nil, strconv.ErrSyntax
 	}
 	return oid, nil

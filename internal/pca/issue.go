@@ -75,7 +75,7 @@ func (s *Service) issue(ctx context.Context, ca *CA, req IssueRequest) (string, 
 	if err := CheckSigningAlgorithm(ca.Config.KeyAlgorithm, req.SigningAlgorithm); err != nil {
 		return "", err
 	}
-	csr, err := parseCSR(req.CSR)
+	csr, err := parseCSR(req.CSR, func(pub crypto.PublicKey) error { return issuance.CheckPublicKey(pub, tmpl.IsCA) })
 	if err != nil {
 		return "", err
 	}
@@ -282,12 +282,18 @@ func ownRootCertificate(cert *Certificate, ca *CA) bool {
 	return err == nil && t.Root
 }
 
-func parseCSR(in []byte) (*x509util.CertificateRequest, error) {
+// parseCSR parses a CSR, passing its public key to checkKey before the
+// signature is verified.
+func parseCSR(in []byte, checkKey ...func(crypto.PublicKey) error) (*x509util.CertificateRequest, error) {
 	der := in
 	if block, _ := pem.Decode(in); block != nil {
 		der = block.Bytes
 	}
-	csr, err := x509util.ParseCertificateRequest(der)
+	csr, err := x509util.ParseCertificateRequest(der, checkKey...)
+	var bad *issuance.MalformedError
+	if errors.As(err, &bad) {
+		return nil, Errorf(KindMalformedCSR, "The certificate signing request is not acceptable: %s", bad.Msg)
+	}
 	if err != nil {
 		return nil, Errorf(KindMalformedCSR, "The certificate signing request is invalid: %v", err)
 	}
@@ -301,10 +307,13 @@ func buildError(err error) error {
 	}
 	msg := strings.TrimPrefix(err.Error(), "issuance: ")
 	var arg *issuance.ArgError
+	var malformed *issuance.MalformedError
 	var pathLen *issuance.PathLenError
 	switch {
 	case errors.As(err, &arg):
 		return Errorf(KindInvalidArgs, "%s", msg)
+	case errors.As(err, &malformed):
+		return Errorf(KindMalformedCSR, "%s", msg)
 	case errors.As(err, &pathLen):
 		return Errorf(KindValidation, "%s", msg)
 	}

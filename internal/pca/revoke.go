@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/openpca/openpca/internal/events"
 )
@@ -44,6 +45,8 @@ type OCSPCache interface {
 // CRLScheduler is told when a CRL needs rebuilding; it must not block.
 type CRLScheduler interface {
 	Schedule(account, caID, partition string)
+	// Revoked is Schedule for a revocation made at: the CRL now misses it.
+	Revoked(account, caID, partition string, at time.Time)
 }
 
 // RevokeCertificate revokes a certificate the CA issued. It returns once the
@@ -87,7 +90,7 @@ func (s *Service) RevokeCertificate(ctx context.Context, caller Caller, arn, ser
 		s.OCSP.Revoked(ca.ID, hex)
 	}
 	if s.CRLs != nil && ca.Revocation.CRL.Enabled {
-		s.CRLs.Schedule(ca.Account, ca.ID, cert.Partition)
+		s.CRLs.Revoked(ca.Account, ca.ID, cert.Partition, cert.RevokedAt)
 	}
 	s.emit(events.CertificateRevocation, []string{arn, s.CAArn(ca) + "/certificate/" + hex}, map[string]any{"result": "success"})
 	return nil

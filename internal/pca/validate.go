@@ -1,7 +1,10 @@
 package pca
 
 import (
+	"errors"
 	"strings"
+
+	"github.com/openpca/openpca/internal/issuance"
 )
 
 // signingFamilies maps each key algorithm to the signing algorithms AWS allows with it.
@@ -40,7 +43,18 @@ func checkName(n Name, field string) error {
 	if n.IsEmpty() {
 		return Errorf(KindInvalidArgs, "%s must contain at least one attribute.", field)
 	}
-	return buildError(n.Validate())
+	return argsError(n.Validate())
+}
+
+// argsError maps the issuance package's errors about API input for an
+// operation that has no MalformedCSRException: every kind of bad content is
+// InvalidArgsException there.
+func argsError(err error) error {
+	var malformed *issuance.MalformedError
+	if errors.As(err, &malformed) {
+		return Errorf(KindInvalidArgs, "%s", malformed.Msg)
+	}
+	return buildError(err)
 }
 
 func checkCsrExtensions(ext *CsrExtensions) error {
@@ -51,7 +65,7 @@ func checkCsrExtensions(ext *CsrExtensions) error {
 		if (ad.MethodType == "") == (ad.MethodOID == "") {
 			return Errorf(KindInvalidArgs, "An AccessMethod must set exactly one of CustomObjectIdentifier and AccessMethodType.")
 		}
-		if err := buildError(ad.Location.Validate()); err != nil {
+		if err := argsError(ad.Location.Validate()); err != nil {
 			return err
 		}
 	}

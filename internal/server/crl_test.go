@@ -392,3 +392,38 @@ func TestCDPForms(t *testing.T) {
 		t.Fatalf("OcspCustomCname AIA OCSP %v", got)
 	}
 }
+
+// A revocation schedules its own CRL: with the periodic scan out of the
+// way, the CRL still follows within the debounce.
+func TestCRLFollowsRevocationWithoutScan(t *testing.T) {
+	e := newTestEnvWith(t, nil, func(c *Config) { c.crlScan = time.Hour })
+	c := e.rootClient(protocols[0].opt)
+	caArn, caID, serials := crlCA(t, e, "crl-bucket", 1)
+	w := watchCRL(t, httpCRL(e.srv.cfg.PublicURL+"/crl-bucket/crl/"+caID+".crl"))
+	if err := revoke(c, caArn, serials[0], types.RevocationReasonKeyCompromise); err != nil {
+		t.Fatal(err)
+	}
+	took := w.waitListed(3*time.Second, serials...)
+	t.Logf("in the CRL %v after the revocation", took)
+}
+
+// CRL Numbers grow even when the clock steps back: a CRL built after the
+// step is numbered above the one before it.
+func TestCRLNumberGrowsWhenClockStepsBack(t *testing.T) {
+	e := newTestEnv(t)
+	c := e.rootClient(protocols[0].opt)
+	caArn, caID, serials := crlCA(t, e, "crl-bucket", 2)
+	url := e.srv.cfg.PublicURL + "/crl-bucket/crl/" + caID + ".crl"
+	if err := revoke(c, caArn, serials[0], types.RevocationReasonKeyCompromise); err != nil {
+		t.Fatal(err)
+	}
+	first, _ := waitRevoked(t, url, serials[0], 10*time.Second)
+	e.clock.Advance(-2 * time.Hour)
+	if err := revoke(c, caArn, serials[1], types.RevocationReasonKeyCompromise); err != nil {
+		t.Fatal(err)
+	}
+	second, _ := waitRevoked(t, url, serials[1], 10*time.Second)
+	if second.Number.Cmp(first.Number) <= 0 {
+		t.Fatalf("CRL Number went from %v to %v after the clock stepped back", first.Number, second.Number)
+	}
+}

@@ -205,3 +205,44 @@ func TestOCSPAcrossNodes(t *testing.T) {
 	waitFor(t, 5*time.Second, func() bool { return status() == xocsp.Revoked })
 	t.Logf("node A answered revoked %v after node B's 200", time.Since(revokedAt).Round(time.Millisecond))
 }
+
+// A node's own revocation changes its cached OCSP answers at once: a
+// request without a nonce (which any cache may answer) says revoked
+// straight after RevokeCertificate's 200.
+func TestOCSPCachedAnswerRevokedAtOnce(t *testing.T) {
+	e := newTestEnv(t)
+	c := e.rootClient(protocols[0].opt)
+	rc := crlConfig("crl-bucket", "")
+	rc.OcspConfiguration = &types.OcspConfiguration{Enabled: aws.Bool(true)}
+	caArn, root := bootstrapRootWithCRL(t, c, rc)
+	sig := types.SigningAlgorithmSha256withecdsa
+	leaf := issue(t, c, caArn, &acmpca.IssueCertificateInput{Csr: newCSR(t, newKey(t, types.KeyAlgorithmEcPrime256v1), sig, "cache.example.test"), SigningAlgorithm: sig})
+	req, err := xocsp.CreateRequest(leaf.cert, root.cert, &xocsp.RequestOptions{Hash: crypto.SHA1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := func() int {
+		resp, err := http.Get(e.ts.URL + "/ocsp/" + url.PathEscape(base64.StdEncoding.EncodeToString(req)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		parsed, err := xocsp.ParseResponseForCert(body, leaf.cert, root.cert)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return parsed.Status
+	}
+	for range 2 { // the second answer comes from the cache
+		if got := status(); got != xocsp.Good {
+			t.Fatalf("before revocation: status %d", got)
+		}
+	}
+	if err := revoke(c, caArn, serialOf(leaf.arn), types.RevocationReasonKeyCompromise); err != nil {
+		t.Fatal(err)
+	}
+	if got := status(); got != xocsp.Revoked {
+		t.Fatalf("straight after the revocation: status %d, want revoked", got)
+	}
+}

@@ -211,6 +211,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 
 	root := sts.RootPrincipal(cfg.AccountID)
+	rootCaller := pca.Caller{Account: root.Account, ARN: root.ARN, Root: true}
 	// Principals other than the root are read per request (through a cache
 	// of a few seconds), so the operator's changes apply without a restart.
 	resolver := &principals.Resolver{Store: store, Sealer: soft, TTL: cfg.PrincipalCacheTTL, Log: log}
@@ -306,6 +307,12 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	})
 
 	mux := http.NewServeMux()
+	operatorConsole, err := newConsole(domain, store, objects, key, rootCaller, resolver, cfg.Now, log)
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("GET /console/", operatorConsole)
+	mux.Handle("POST /console/", operatorConsole)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	ready := newReadiness(store, keyManager, log)
 	mux.Handle("GET /readyz", ready)
@@ -323,11 +330,11 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	mux.Handle("/", front)
 
 	return &Server{cfg: cfg, log: log, store: store, keys: keyManager, domain: domain, objects: objects, files: files, crls: crls, events: emitter, ocsp: responder, ready: ready, handler: mux,
-		root:       pca.Caller{Account: root.Account, ARN: root.ARN, Root: true},
+		root:       rootCaller,
 		principals: &principals.Admin{Store: store, Sealer: soft, Now: cfg.Now}, roles: &principals.RoleAdmin{Store: store, Now: cfg.Now}, Key: key, Registry: reg}, nil
 }
 
-// Handler serves the API, /healthz, /readyz and /metrics.
+// Handler serves the API, the console (/console/), /healthz, /readyz and /metrics.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Close waits for background work, whose context must be done, and closes

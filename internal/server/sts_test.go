@@ -342,7 +342,7 @@ func (e *testEnv) useSession(creds aws.Credentials) (pcaErrs []error, stsErr err
 	return pcaErrs, stsErr
 }
 
-func wantRefused(t *testing.T, e *testEnv, creds aws.Credentials, pcaCode, stsCode, message string) {
+func wantSessionRefused(t *testing.T, e *testEnv, creds aws.Credentials, pcaCode, stsCode, message string) {
 	t.Helper()
 	pcaErrs, stsErr := e.useSession(creds)
 	for _, err := range pcaErrs {
@@ -372,25 +372,25 @@ func TestTemporaryCredentialsRefused(t *testing.T) {
 		b := []byte(bad.SessionToken)
 		b[10] ^= 1
 		bad.SessionToken = string(b)
-		wantRefused(t, e, bad, "UnrecognizedClientException", "InvalidClientTokenId", msgInvalidToken)
+		wantSessionRefused(t, e, bad, "UnrecognizedClientException", "InvalidClientTokenId", msgInvalidToken)
 		// Another session's token with this session's key.
 		other := e.assume(t, roleArn, "other")
 		bad.SessionToken = other.SessionToken
-		wantRefused(t, e, bad, "UnrecognizedClientException", "InvalidClientTokenId", msgInvalidToken)
+		wantSessionRefused(t, e, bad, "UnrecognizedClientException", "InvalidClientTokenId", msgInvalidToken)
 		// A session's key without its token is no long-term key.
 		bad.SessionToken = ""
-		wantRefused(t, e, bad, "UnrecognizedClientException", "InvalidClientTokenId", msgInvalidToken)
+		wantSessionRefused(t, e, bad, "UnrecognizedClientException", "InvalidClientTokenId", msgInvalidToken)
 	})
 	t.Run("another deployment", func(t *testing.T) {
 		o := newTestEnv(t)
 		o.role(t, "app", trustAWS(testAccount, ""), allowList)
-		wantRefused(t, o, good, "UnrecognizedClientException", "InvalidClientTokenId", msgInvalidToken)
+		wantSessionRefused(t, o, good, "UnrecognizedClientException", "InvalidClientTokenId", msgInvalidToken)
 	})
 	t.Run("expired", func(t *testing.T) {
 		s := e.assume(t, roleArn, "short")
 		clock.Advance(time.Hour + time.Second)
 		defer clock.Advance(-time.Hour - time.Second)
-		wantRefused(t, e, s, "ExpiredTokenException", "ExpiredToken", msgExpiredToken)
+		wantSessionRefused(t, e, s, "ExpiredTokenException", "ExpiredToken", msgExpiredToken)
 	})
 	t.Run("deleted role", func(t *testing.T) {
 		r := e.role(t, "gone", trustAWS(testAccount, ""), allowList)
@@ -401,10 +401,10 @@ func TestTemporaryCredentialsRefused(t *testing.T) {
 		if err := e.srv.roles.Store.DeleteRole(context.Background(), testAccount, "gone"); err != nil {
 			t.Fatal(err)
 		}
-		wantRefused(t, e, s, "UnrecognizedClientException", "InvalidClientTokenId", msgInvalidToken)
+		wantSessionRefused(t, e, s, "UnrecognizedClientException", "InvalidClientTokenId", msgInvalidToken)
 		// A new role of the same name is another role.
 		e.role(t, "gone", trustAWS(testAccount, ""), allowList)
-		wantRefused(t, e, s, "UnrecognizedClientException", "InvalidClientTokenId", msgInvalidToken)
+		wantSessionRefused(t, e, s, "UnrecognizedClientException", "InvalidClientTokenId", msgInvalidToken)
 	})
 
 	// Sessions survive a restart: they are in the database.
@@ -423,7 +423,7 @@ func TestTemporaryCredentialsRefused(t *testing.T) {
 			c.DatabaseURL = databaseFor(t, dir)
 		}
 	})
-	wantRefused(t, e, good, "UnrecognizedClientException", "InvalidClientTokenId", msgInvalidToken)
+	wantSessionRefused(t, e, good, "UnrecognizedClientException", "InvalidClientTokenId", msgInvalidToken)
 }
 
 func isPostgres() bool { return os.Getenv("OPENPCA_TEST_STORE") == "postgres" }

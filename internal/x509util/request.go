@@ -57,21 +57,31 @@ func CreateCertificateRequest(rand io.Reader, template *x509.CertificateRequest,
 }
 
 // ParseCertificateRequest parses a DER CSR and checks its self-signature,
-// ML-DSA included.
-func ParseCertificateRequest(der []byte) (*CertificateRequest, error) {
+// ML-DSA included. Each of checkKey, when given, judges the requested public
+// key first, and its error is returned as is: a key the caller refuses costs
+// no signature verification, which for an RSA modulus as large as a CSR can
+// hold takes about a second.
+func ParseCertificateRequest(der []byte, checkKey ...func(crypto.PublicKey) error) (*CertificateRequest, error) {
 	csr, err := x509.ParseCertificateRequest(der)
 	if err != nil {
 		return nil, fmt.Errorf("x509util: %w", err)
+	}
+	pub := csr.PublicKey
+	if pub == nil {
+		if pub, err = parsePublicKeyInfo(csr.RawSubjectPublicKeyInfo); err != nil {
+			return nil, err
+		}
+	}
+	for _, check := range checkKey {
+		if err := check(pub); err != nil {
+			return nil, err
+		}
 	}
 	if csr.PublicKey != nil {
 		if err := csr.CheckSignature(); err != nil {
 			return nil, fmt.Errorf("x509util: CSR signature: %w", err)
 		}
-		return &CertificateRequest{CertificateRequest: csr, PublicKey: csr.PublicKey}, nil
-	}
-	pub, err := parsePublicKeyInfo(csr.RawSubjectPublicKeyInfo)
-	if err != nil {
-		return nil, err
+		return &CertificateRequest{CertificateRequest: csr, PublicKey: pub}, nil
 	}
 	alg, err := outerSignatureAlgorithm(csr.Raw)
 	if err != nil {

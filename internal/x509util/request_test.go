@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"testing"
 
 	"github.com/openpca/openpca/internal/keys"
@@ -98,5 +99,30 @@ func TestCreateCertificateRequestRefuses(t *testing.T) {
 				t.Fatal("CreateCertificateRequest succeeded")
 			}
 		})
+	}
+}
+
+// TestParseCertificateRequestChecksKeyFirst: the caller's key check runs
+// before the signature check, ML-DSA included, and its error comes back as
+// is; a key it accepts still needs a good signature.
+func TestParseCertificateRequestChecksKeyFirst(t *testing.T) {
+	refused := errors.New("refused")
+	for _, tc := range []struct{ key, sig string }{{keys.ECPrime256v1, SHA256WithECDSA}, {keys.MLDSA44, MLDSA44}} {
+		der, err := CreateCertificateRequest(rand.Reader, csrTemplate("first"), newKey(t, tc.key), tc.sig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bad := bytes.Clone(der)
+		bad[len(bad)-3] ^= 0x01
+		var seen crypto.PublicKey
+		if _, err := ParseCertificateRequest(bad, func(pub crypto.PublicKey) error { seen = pub; return refused }); err != refused {
+			t.Fatalf("%s: error %v, want the check's", tc.key, err)
+		}
+		if got, err := KeyAlgorithmOf(seen); err != nil || got != tc.key {
+			t.Fatalf("%s: the check saw %T", tc.key, seen)
+		}
+		if _, err := ParseCertificateRequest(bad, func(crypto.PublicKey) error { return nil }); err == nil {
+			t.Fatalf("%s: a bad signature passed", tc.key)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -75,5 +76,41 @@ func TestFileModes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Durability rests on every connection running with synchronous=FULL
+// (kill -9 tests cannot tell, since the page cache survives a killed
+// process) and WAL, foreign keys and a busy timeout: each connection of
+// the pool is asked.
+func TestConnectionPragmas(t *testing.T) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "openpca.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	db := s.DB()
+	var conns []*sql.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range 8 { // the pool's size: every connection at once
+		c, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		for pragma, want := range map[string]string{"synchronous": "2", "journal_mode": "wal", "foreign_keys": "1", "busy_timeout": "10000"} {
+			var got string
+			if err := c.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Fatalf("connection %d: PRAGMA %s = %s, want %s", len(conns), pragma, got, want)
+			}
+		}
 	}
 }

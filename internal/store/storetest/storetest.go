@@ -520,6 +520,16 @@ func testCRLSnapshot(t *testing.T, s pca.Store) {
 	if got := states[0]; got.Number != 8 || !got.DirtySince.IsZero() || !got.UnpublishedSince.IsZero() || got.RevokedCount != 3 || got.Revision != 3 || got.Location != "crl/crl/x.crl" {
 		t.Fatalf("an up-to-date CRL must clear the row: %+v", got)
 	}
+	// A revocation after that makes the published row due again.
+	at := base.Add(3 * time.Minute)
+	s.CreateCertificate(ctx, newCert(ca.ID, "0d"), nil, 0)
+	if _, err := s.RevokeCertificate(ctx, ca.ID, "0d", at, "UNSPECIFIED", 0); err != nil {
+		t.Fatal(err)
+	}
+	states, _ = s.CRLStates(ctx, ca.ID)
+	if got := states[0]; !got.DirtySince.Equal(at) || !got.UnpublishedSince.Equal(at) || got.Revision != 4 {
+		t.Fatalf("a revocation after publication must make the CRL due from it: %+v", got)
+	}
 }
 
 // lease takes a CRL lease for a minute from at and checks the outcome.
