@@ -21,8 +21,10 @@ const progressEvery = 4096
 
 // readEntries brings a CRL's entry cache up to date with the store, reading
 // only the revocations since the revision it holds (all of them the first
-// time), so rebuilding a large CRL does not re-read a million rows.
-func (p *Publisher) readEntries(ctx context.Context, k key, cutoff time.Time, prog *progress) (*entryCache, error) {
+// time), so rebuilding a large CRL does not re-read a million rows. It
+// also returns the time of the oldest revocation read that came after
+// revision known (zero when none).
+func (p *Publisher) readEntries(ctx context.Context, k key, cutoff time.Time, known int64, prog *progress) (*entryCache, time.Time, error) {
 	p.mu.Lock()
 	c := p.caches[k]
 	p.dropCacheLocked(k) // re-added below once up to date
@@ -31,9 +33,13 @@ func (p *Publisher) readEntries(ctx context.Context, k key, cutoff time.Time, pr
 		c = &entryCache{revision: -1}
 	}
 	n := 0
+	var oldest time.Time
 	add := func(e pca.RevokedEntry) error {
 		if n++; n%progressEvery == 0 {
 			prog.touch()
+		}
+		if e.Revision > known && (oldest.IsZero() || e.RevokedAt.Before(oldest)) {
+			oldest = e.RevokedAt
 		}
 		return c.add(e)
 	}
@@ -45,7 +51,7 @@ func (p *Publisher) readEntries(ctx context.Context, k key, cutoff time.Time, pr
 		return nil
 	})
 	if err != nil {
-		return nil, err // partly read: start over next time
+		return nil, time.Time{}, err // partly read: start over next time
 	}
 	prog.touch()
 	c.compact(cutoff)
@@ -56,7 +62,7 @@ func (p *Publisher) readEntries(ctx context.Context, k key, cutoff time.Time, pr
 		p.cacheBytes += len(c.data)
 	}
 	p.mu.Unlock()
-	return c, nil
+	return c, oldest, nil
 }
 
 func (p *Publisher) dropCache(k key) {

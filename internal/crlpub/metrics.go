@@ -110,15 +110,14 @@ func (m *metrics) unpublished(k key, since time.Time) {
 	m.mu.Unlock()
 }
 
-// published records a CRL written at published, built from the state prev.
-func (m *metrics) published(k key, prev pca.CRLState, published time.Time, stats crl.Stats) {
+// published records a CRL written at published whose oldest revocation no
+// earlier CRL listed is since (zero: none).
+func (m *metrics) published(k key, since, published time.Time, stats crl.Stats) {
 	m.generated.WithLabelValues(k.caID).Inc()
 	m.size.WithLabelValues(k.caID, k.partition).Set(float64(stats.Bytes))
 	m.entries.WithLabelValues(k.caID, k.partition).Set(float64(stats.Entries))
-	// The CRL lists every revocation prev knew of: the oldest of those no
-	// published CRL listed is where its latency starts.
-	if !prev.UnpublishedSince.IsZero() {
-		m.latency.Observe(published.Sub(prev.UnpublishedSince).Seconds())
+	if !since.IsZero() {
+		m.latency.Observe(published.Sub(since).Seconds())
 	}
 }
 

@@ -123,7 +123,9 @@ func (p *Publisher) publish(ctx context.Context, k key, force bool) (work time.D
 	out := bufio.NewWriterSize(file, 256<<10)
 	// Entries of certificates that expired before the previous CRL have
 	// appeared in one CRL after their expiry and are left out from now on.
-	cache, err := p.readEntries(leased, k, prev.ThisUpdate, prog)
+	// Revocations after prev was read are in this CRL too: the latency of
+	// the CRL starts at the oldest revocation no published CRL lists.
+	cache, newer, err := p.readEntries(leased, k, prev.ThisUpdate, prev.Revision, prog)
 	if err != nil {
 		return 0, bucket, fmt.Errorf("read revocations: %w", err)
 	}
@@ -178,7 +180,11 @@ func (p *Publisher) publish(ctx context.Context, k key, force bool) (work time.D
 	if err != nil {
 		return work, bucket, err
 	}
-	p.m.published(k, prev, published, stats)
+	since := prev.UnpublishedSince
+	if since.IsZero() || !newer.IsZero() && newer.Before(since) {
+		since = newer
+	}
+	p.m.published(k, since, published, stats)
 	p.refresh(ctx, k)
 	p.log.Info("CRL generated", "ca", p.domain.CAArn(ca), "partition", k.partition, "number", number, "entries", stats.Entries, "bytes", stats.Bytes)
 	p.emit(p.domain.CAArn(ca), map[string]any{"result": "success"})

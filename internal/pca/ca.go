@@ -223,6 +223,8 @@ type RevokedEntry struct {
 	RevokedAt time.Time
 	NotAfter  time.Time
 	Reason    string // AWS RevocationReason name
+	// Revision is the CRL row's revision this revocation made.
+	Revision int64
 }
 
 // Permission is one CreatePermission grant on a CA.

@@ -155,7 +155,7 @@ func (s *Store) ReadCRL(ctx context.Context, caID, partition string, afterRevisi
 		return err
 	}
 	entries := func(yield func(pca.RevokedEntry) error) error {
-		rows, err := s.query(ctx, tx, `SELECT serial, revoked_at, not_after, revocation_reason FROM certificates
+		rows, err := s.query(ctx, tx, `SELECT serial, revoked_at, not_after, revocation_reason, revoked_seq FROM certificates
 			WHERE ca_id = ? AND crl_partition = ? AND revoked_at > 0 AND revoked_seq > ?`, caID, partition, afterRevision)
 		if err != nil {
 			return fmt.Errorf("sqlstore: revoked entries: %w", err)
@@ -164,7 +164,7 @@ func (s *Store) ReadCRL(ctx context.Context, caID, partition string, afterRevisi
 		var e pca.RevokedEntry
 		var at, notAfter int64
 		for rows.Next() {
-			if err := rows.Scan(&e.Serial, &at, &notAfter, &e.Reason); err != nil {
+			if err := rows.Scan(&e.Serial, &at, &notAfter, &e.Reason, &e.Revision); err != nil {
 				return err
 			}
 			e.RevokedAt, e.NotAfter = fromMillis(at), fromMillis(notAfter)
