@@ -484,6 +484,35 @@ var OperationErrors = map[string][]string{
 	"UpdateCertificateAuthority":              {"ResourceNotFoundException", "InvalidArgsException", "InvalidArnException", "InvalidStateException", "ConcurrentModificationException", "InvalidPolicyException"},
 }
 
+// InputLimits bounds each operation's request body by the largest input
+// the model allows, with slack for members newer than the model (see
+// internal/codegen/size.go).
+var InputLimits = map[string]awsproto.InputLimits{
+	"CreateCertificateAuthority":              {Bytes: 4194304, Elements: 100000, Depth: 12},
+	"CreateCertificateAuthorityAuditReport":   {Bytes: 16384, Elements: 256, Depth: 4},
+	"CreatePermission":                        {Bytes: 16384, Elements: 256, Depth: 5},
+	"DeleteCertificateAuthority":              {Bytes: 16384, Elements: 256, Depth: 4},
+	"DeletePermission":                        {Bytes: 16384, Elements: 256, Depth: 4},
+	"DeletePolicy":                            {Bytes: 16384, Elements: 256, Depth: 4},
+	"DescribeCertificateAuthority":            {Bytes: 16384, Elements: 256, Depth: 4},
+	"DescribeCertificateAuthorityAuditReport": {Bytes: 16384, Elements: 256, Depth: 4},
+	"GetCertificate":                          {Bytes: 16384, Elements: 256, Depth: 4},
+	"GetCertificateAuthorityCertificate":      {Bytes: 16384, Elements: 256, Depth: 4},
+	"GetCertificateAuthorityCsr":              {Bytes: 16384, Elements: 256, Depth: 4},
+	"GetPolicy":                               {Bytes: 16384, Elements: 256, Depth: 4},
+	"ImportCertificateAuthorityCertificate":   {Bytes: 2841600, Elements: 256, Depth: 4},
+	"IssueCertificate":                        {Bytes: 4194304, Elements: 100000, Depth: 11},
+	"ListCertificateAuthorities":              {Bytes: 263168, Elements: 256, Depth: 4},
+	"ListPermissions":                         {Bytes: 264192, Elements: 256, Depth: 4},
+	"ListTags":                                {Bytes: 264192, Elements: 256, Depth: 4},
+	"PutPolicy":                               {Bytes: 493568, Elements: 256, Depth: 4},
+	"RestoreCertificateAuthority":             {Bytes: 16384, Elements: 256, Depth: 4},
+	"RevokeCertificate":                       {Bytes: 16384, Elements: 256, Depth: 4},
+	"TagCertificateAuthority":                 {Bytes: 118784, Elements: 256, Depth: 6},
+	"UntagCertificateAuthority":               {Bytes: 118784, Elements: 256, Depth: 6},
+	"UpdateCertificateAuthority":              {Bytes: 16384, Elements: 256, Depth: 7},
+}
+
 // OperationNames lists the operations, sorted.
 var OperationNames = []string{
 	"CreateCertificateAuthority",
