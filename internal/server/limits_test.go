@@ -1,0 +1,255 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/acmpca"
+	"github.com/aws/aws-sdk-go-v2/service/acmpca/types"
+	"github.com/aws/smithy-go/encoding/cbor"
+
+	"github.com/openpca/openpca/internal/awsproto"
+)
+
+// hostileElements is how many values a hostile body's array holds: two
+// million, in a body of at most 4 MiB, the largest any operation takes.
+const hostileElements = 2_000_000
+
+// hostileJSON is a valid CreateCertificateAuthority with a Tags list of two
+// million zeros: 4 MB of JSON that decodes to hundreds of megabytes of tree.
+func hostileJSON() []byte {
+	var b bytes.Buffer
+	b.WriteString(`{"CertificateAuthorityType":"ROOT","CertificateAuthorityConfiguration":{"KeyAlgorithm":"EC_prime256v1",` +
+		`"SigningAlgorithm":"SHA256WITHECDSA","Subject":{"CommonName":"hostile"}},"Tags":[`)
+	b.WriteString(strings.Repeat("0,", hostileElements-1))
+	b.WriteString("0]}")
+	return b.Bytes()
+}
+
+// hostileCBOR is hostileJSON in RPC v2 CBOR, each zero written in two bytes
+// so that the body, too, is 4 MB.
+func hostileCBOR() []byte {
+	head := cbor.Encode(cbor.Map{
+		"CertificateAuthorityType": cbor.String("ROOT"),
+		"CertificateAuthorityConfiguration": cbor.Map{
+			"KeyAlgorithm": cbor.String("EC_prime256v1"), "SigningAlgorithm": cbor.String("SHA256WITHECDSA"),
+			"Subject": cbor.Map{"CommonName": cbor.String("hostile")},
+		},
+	})
+	// Turn the two-member map into a three-member one and add the list.
+	head[0]++
+	b := binary.BigEndian.AppendUint32(append(head, 0x64, 'T', 'a', 'g', 's', 0x9a), hostileElements)
+	return append(b, bytes.Repeat([]byte{0x18, 0x00}, hostileElements)...)
+}
+
+// call is one signed request with a prepared body, sent as a caller with
+// the given key would send it.
+type call struct {
+	url, op      string
+	cbor         bool
+	key, secret  string
+	body         []byte
+	bodyHashHex  string
+	contentLen   int64     // -1: the request's own length
+	bodyOverride io.Reader // sent instead of body, signed as body
+}
+
+func newCall(e *testEnv, op string, cborProto bool, key, secret string, body []byte) *call {
+	sum := sha256.Sum256(body)
+	return &call{url: e.ts.URL, op: op, cbor: cborProto, key: key, secret: secret, body: body, bodyHashHex: hex.EncodeToString(sum[:]), contentLen: -1}
+}
+
+// do sends the call and returns its status and error code and message
+// ("" on success).
+func (c *call) do(client *http.Client) (int, string, string, error) {
+	var body io.Reader = bytes.NewReader(c.body)
+	if c.bodyOverride != nil {
+		body = c.bodyOverride
+	}
+	url := c.url + "/"
+	if c.cbor {
+		url = c.url + "/service/ACMPrivateCA/operation/" + c.op
+	}
+	req, err := http.NewRequest(http.MethodPost, url, body)
+	if err != nil {
+		return 0, "", "", err
+	}
+	if c.contentLen >= 0 {
+		req.ContentLength = c.contentLen
+	}
+	if c.cbor {
+		req.Header.Set("Smithy-Protocol", "rpc-v2-cbor")
+		req.Header.Set("Content-Type", "application/cbor")
+	} else {
+		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+		req.Header.Set("X-Amz-Target", "ACMPrivateCA."+c.op)
+	}
+	creds := aws.Credentials{AccessKeyID: c.key, SecretAccessKey: c.secret}
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, c.bodyHashHex, "acm-pca", "us-east-1", time.Now()); err != nil {
+		return 0, "", "", err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, "", "", err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, "", "", err
+	}
+	var out map[string]any
+	if c.cbor {
+		out, err = awsproto.DecodeCBOR(raw)
+	} else if len(raw) > 0 {
+		err = json.Unmarshal(raw, &out)
+	}
+	if err != nil {
+		return resp.StatusCode, "", "", fmt.Errorf("undecodable answer %q: %w", raw, err)
+	}
+	typ, _ := out["__type"].(string)
+	if i := strings.LastIndex(typ, "#"); i >= 0 {
+		typ = typ[i+1:]
+	}
+	msg, _ := out["message"].(string)
+	return resp.StatusCode, typ, msg, nil
+}
+
+// Hostile bodies: an over-budget body is refused with a SerializationException
+// before it is decoded, and a caller whose identity policies allow nothing is
+// refused with the domain's AccessDeniedException before its body is decoded.
+func TestHostileBodies(t *testing.T) {
+	e := newTestEnv(t)
+	ctx := context.Background()
+	root := e.rootClient(protocols[0].opt)
+	caArn := create(t, root, &acmpca.CreateCertificateAuthorityInput{})
+	creds, err := e.srv.principals.Create(ctx, testAccount, "nobody")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies := map[bool][]byte{false: hostileJSON(), true: hostileCBOR()}
+	for _, isCBOR := range []bool{false, true} {
+		if n := len(bodies[isCBOR]); n > awsproto.DefaultMaxBodyBytes || n < 4_000_000 {
+			t.Fatalf("hostile body of %d bytes", n)
+		}
+	}
+	for _, p := range protocols {
+		isCBOR := p.name == "rpcv2cbor"
+		t.Run(p.name, func(t *testing.T) {
+			status, typ, msg, err := newCall(e, "CreateCertificateAuthority", isCBOR, e.srv.Key.AccessKeyID, e.srv.Key.SecretAccessKey, bodies[isCBOR]).do(http.DefaultClient)
+			if err != nil || status != http.StatusBadRequest || typ != "SerializationException" || !strings.Contains(msg, "more than 100000 values") {
+				t.Errorf("root's hostile body: %d %s %q %v", status, typ, msg, err)
+			}
+
+			// The domain's words for the same refusal, from a small request.
+			nobody := e.client(p.opt, creds.AccessKeyID, creds.SecretAccessKey)
+			_, domainErr := nobody.CreateCertificateAuthority(ctx, &acmpca.CreateCertificateAuthorityInput{
+				CertificateAuthorityType: types.CertificateAuthorityTypeRoot, CertificateAuthorityConfiguration: ecConfig("x")})
+			wantAccessDenied(t, domainErr, "CreateCertificateAuthority", "because no identity-based policy allows the acm-pca:CreateCertificateAuthority action")
+			status, typ, msg, err = newCall(e, "CreateCertificateAuthority", isCBOR, creds.AccessKeyID, creds.SecretAccessKey, bodies[isCBOR]).do(http.DefaultClient)
+			if err != nil || status != http.StatusBadRequest || typ != "AccessDeniedException" || !strings.Contains(domainErr.Error(), msg) {
+				t.Errorf("no-policy principal's hostile body: %d %s %q %v; the domain says %v", status, typ, msg, err, domainErr)
+			}
+
+			// On a CA, the message names it, wherever the ARN is in the body.
+			hostileImport := []byte(`{"Certificate":"AAAA","CertificateChain":[` + strings.Repeat("0,", 1_000_000) + `0],"CertificateAuthorityArn":"` + caArn + `"}`)
+			if isCBOR {
+				list := make(cbor.List, 1_000_000)
+				for i := range list {
+					list[i] = cbor.Uint(0)
+				}
+				hostileImport = cbor.Encode(cbor.Map{"Certificate": cbor.Slice("x"), "CertificateChain": list, "CertificateAuthorityArn": cbor.String(caArn)})
+			}
+			_, domainErr = nobody.ImportCertificateAuthorityCertificate(ctx, &acmpca.ImportCertificateAuthorityCertificateInput{
+				CertificateAuthorityArn: &caArn, Certificate: []byte("x")})
+			wantAccessDenied(t, domainErr, "ImportCertificateAuthorityCertificate", "on resource: "+caArn+" because no identity-based policy allows")
+			status, typ, msg, err = newCall(e, "ImportCertificateAuthorityCertificate", isCBOR, creds.AccessKeyID, creds.SecretAccessKey, hostileImport).do(http.DefaultClient)
+			if err != nil || status != http.StatusBadRequest || typ != "AccessDeniedException" || !strings.Contains(domainErr.Error(), msg) {
+				t.Errorf("no-policy principal's hostile import: %d %s %q %v; the domain says %v", status, typ, msg, err, domainErr)
+			}
+		})
+	}
+	// Nothing was created, and the CA is as it was.
+	out, err := root.ListCertificateAuthorities(ctx, &acmpca.ListCertificateAuthoritiesInput{})
+	if err != nil || len(out.CertificateAuthorities) != 1 {
+		t.Fatalf("after the hostile bodies: %v %v", out, err)
+	}
+}
+
+// Past --max-inflight-bytes callers get a ThrottlingException at once, and
+// are served again as soon as the requests in flight are done.
+func TestInflightLimit(t *testing.T) {
+	// One byte: a request alone is admitted, a second one is not.
+	e := newTestEnvWith(t, nil, func(c *Config) { c.MaxInflightBytes = 1 })
+	ctx := context.Background()
+	list := newCall(e, "ListCertificateAuthorities", false, e.srv.Key.AccessKeyID, e.srv.Key.SecretAccessKey, []byte(`{}`))
+
+	// A request whose body is slow to come holds its share until it is read.
+	pr, pw := io.Pipe()
+	slow := *list
+	slow.bodyOverride, slow.contentLen = pr, int64(len(list.body))
+	done := make(chan error, 1)
+	go func() {
+		status, typ, msg, err := slow.do(http.DefaultClient)
+		if err == nil && status != http.StatusOK {
+			err = fmt.Errorf("%d %s %s", status, typ, msg)
+		}
+		done <- err
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for inflightBytes(t, e) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the slow request was never admitted")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	for _, p := range protocols {
+		_, err := e.rootClient(p.opt).ListCertificateAuthorities(ctx, &acmpca.ListCertificateAuthoritiesInput{})
+		wantAPIError(t, err, "ThrottlingException", "Rate exceeded")
+	}
+	if status, typ, _, err := list.do(http.DefaultClient); err != nil || status != http.StatusBadRequest || typ != "ThrottlingException" {
+		t.Fatalf("while full: %d %s %v", status, typ, err)
+	}
+
+	pw.Write(list.body)
+	pw.Close()
+	if err := <-done; err != nil {
+		t.Fatalf("the slow request: %v", err)
+	}
+	if got := inflightBytes(t, e); got != 0 {
+		t.Fatalf("%v bytes still reserved", got)
+	}
+	for _, p := range protocols {
+		if _, err := e.rootClient(p.opt).ListCertificateAuthorities(ctx, &acmpca.ListCertificateAuthoritiesInput{}); err != nil {
+			t.Fatalf("after the slow request: %v", err)
+		}
+	}
+}
+
+// inflightBytes reads the in-flight gauge.
+func inflightBytes(t testing.TB, e *testEnv) float64 {
+	t.Helper()
+	families, err := e.srv.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == "openpca_api_inflight_bytes" {
+			return f.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatal("no openpca_api_inflight_bytes")
+	return 0
+}
