@@ -1,12 +1,7 @@
 package server
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,117 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/acmpca"
 	"github.com/aws/aws-sdk-go-v2/service/acmpca/types"
 	"github.com/aws/smithy-go/encoding/cbor"
 
 	"github.com/openpca/openpca/internal/awsproto"
 )
-
-// hostileElements is how many values a hostile body's array holds: two
-// million, in a body of at most 4 MiB, the largest any operation takes.
-const hostileElements = 2_000_000
-
-// hostileJSON is a valid CreateCertificateAuthority with a Tags list of two
-// million zeros: 4 MB of JSON that decodes to hundreds of megabytes of tree.
-func hostileJSON() []byte {
-	var b bytes.Buffer
-	b.WriteString(`{"CertificateAuthorityType":"ROOT","CertificateAuthorityConfiguration":{"KeyAlgorithm":"EC_prime256v1",` +
-		`"SigningAlgorithm":"SHA256WITHECDSA","Subject":{"CommonName":"hostile"}},"Tags":[`)
-	b.WriteString(strings.Repeat("0,", hostileElements-1))
-	b.WriteString("0]}")
-	return b.Bytes()
-}
-
-// hostileCBOR is hostileJSON in RPC v2 CBOR, each zero written in two bytes
-// so that the body, too, is 4 MB.
-func hostileCBOR() []byte {
-	head := cbor.Encode(cbor.Map{
-		"CertificateAuthorityType": cbor.String("ROOT"),
-		"CertificateAuthorityConfiguration": cbor.Map{
-			"KeyAlgorithm": cbor.String("EC_prime256v1"), "SigningAlgorithm": cbor.String("SHA256WITHECDSA"),
-			"Subject": cbor.Map{"CommonName": cbor.String("hostile")},
-		},
-	})
-	// Turn the two-member map into a three-member one and add the list.
-	head[0]++
-	b := binary.BigEndian.AppendUint32(append(head, 0x64, 'T', 'a', 'g', 's', 0x9a), hostileElements)
-	return append(b, bytes.Repeat([]byte{0x18, 0x00}, hostileElements)...)
-}
-
-// call is one signed request with a prepared body, sent as a caller with
-// the given key would send it.
-type call struct {
-	url, op      string
-	cbor         bool
-	key, secret  string
-	body         []byte
-	bodyHashHex  string
-	contentLen   int64     // -1: the request's own length
-	bodyOverride io.Reader // sent instead of body, signed as body
-}
-
-func newCall(e *testEnv, op string, cborProto bool, key, secret string, body []byte) *call {
-	sum := sha256.Sum256(body)
-	return &call{url: e.ts.URL, op: op, cbor: cborProto, key: key, secret: secret, body: body, bodyHashHex: hex.EncodeToString(sum[:]), contentLen: -1}
-}
-
-// do sends the call and returns its status and error code and message
-// ("" on success).
-func (c *call) do(client *http.Client) (int, string, string, error) {
-	var body io.Reader = bytes.NewReader(c.body)
-	if c.bodyOverride != nil {
-		body = c.bodyOverride
-	}
-	url := c.url + "/"
-	if c.cbor {
-		url = c.url + "/service/ACMPrivateCA/operation/" + c.op
-	}
-	req, err := http.NewRequest(http.MethodPost, url, body)
-	if err != nil {
-		return 0, "", "", err
-	}
-	if c.contentLen >= 0 {
-		req.ContentLength = c.contentLen
-	}
-	if c.cbor {
-		req.Header.Set("Smithy-Protocol", "rpc-v2-cbor")
-		req.Header.Set("Content-Type", "application/cbor")
-	} else {
-		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-		req.Header.Set("X-Amz-Target", "ACMPrivateCA."+c.op)
-	}
-	creds := aws.Credentials{AccessKeyID: c.key, SecretAccessKey: c.secret}
-	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, c.bodyHashHex, "acm-pca", "us-east-1", time.Now()); err != nil {
-		return 0, "", "", err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, "", "", err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, "", "", err
-	}
-	var out map[string]any
-	if c.cbor {
-		out, err = awsproto.DecodeCBOR(raw)
-	} else if len(raw) > 0 {
-		err = json.Unmarshal(raw, &out)
-	}
-	if err != nil {
-		return resp.StatusCode, "", "", fmt.Errorf("undecodable answer %q: %w", raw, err)
-	}
-	typ, _ := out["__type"].(string)
-	if i := strings.LastIndex(typ, "#"); i >= 0 {
-		typ = typ[i+1:]
-	}
-	msg, _ := out["message"].(string)
-	return resp.StatusCode, typ, msg, nil
-}
 
 // Hostile bodies: an over-budget body is refused with a SerializationException
 // before it is decoded, and a caller whose identity policies allow nothing is
