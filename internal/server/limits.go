@@ -9,9 +9,10 @@ import (
 	"github.com/openpca/openpca/internal/awsproto"
 )
 
-// DefaultMaxInflightBytes is the memory requests in flight may take on a node
-// unless configured: 16 requests with the largest bodies, thousands of small ones.
-const DefaultMaxInflightBytes = 256 << 20
+// DefaultMaxInflightBytes is the memory requests in flight may take on a
+// node unless configured: room for 8 requests with the largest bodies at
+// once, or a thousand small ones.
+const DefaultMaxInflightBytes = 128 << 20
 
 // A request is counted as what it may cost before its operation runs: its
 // body, the value tree decoded from it (within its budget, a small multiple
