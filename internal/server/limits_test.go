@@ -42,6 +42,22 @@ func TestHostileBodies(t *testing.T) {
 				t.Errorf("root's hostile body: %d %s %q %v", status, typ, msg, err)
 			}
 
+			// Unsigned, forged and unknown-key bodies are refused before decoding.
+			for _, tc := range []struct{ name, key, secret, code string }{
+				{"forged", e.srv.Key.AccessKeyID, "not-the-secret", "InvalidSignatureException"},
+				{"unknown key", "AKIDNOSUCHKEY0000000", "secret", "UnrecognizedClientException"},
+			} {
+				status, typ, _, err := newCall(e, "CreateCertificateAuthority", isCBOR, tc.key, tc.secret, bodies[isCBOR]).do(http.DefaultClient)
+				if err != nil || status != http.StatusBadRequest || typ != tc.code {
+					t.Errorf("%s: %d %s %v, want %s", tc.name, status, typ, err, tc.code)
+				}
+			}
+			unsigned := newCall(e, "CreateCertificateAuthority", isCBOR, "", "", bodies[isCBOR])
+			unsigned.unsigned = true
+			if status, typ, _, err := unsigned.do(http.DefaultClient); err != nil || typ != "MissingAuthenticationTokenException" {
+				t.Errorf("unsigned: %d %s %v", status, typ, err)
+			}
+
 			// The domain's words for the same refusal, from a small request.
 			nobody := e.client(p.opt, creds.AccessKeyID, creds.SecretAccessKey)
 			_, domainErr := nobody.CreateCertificateAuthority(ctx, &acmpca.CreateCertificateAuthorityInput{
