@@ -38,9 +38,9 @@ func TestInputBudgets(t *testing.T) {
 		r       rawResponse
 		message string
 	}{
-		{"json values", post(t, srv.URL, "POST", jsonHeaders("DescribeCertificateAuthority"), strings.NewReader(describe(values))), "more than 256 values"},
+		{"json values", post(t, srv.URL, "POST", jsonHeaders("DescribeCertificateAuthority"), strings.NewReader(describe(values))), "more than 259 values"},
 		{"json depth", post(t, srv.URL, "POST", jsonHeaders("DescribeCertificateAuthority"), strings.NewReader(describe(deep))), "deeper than 4 levels"},
-		{"cbor values", post(t, srv.URL+cborPath("DescribeCertificateAuthority"), "POST", cborHeaders, cborDescribe(cborList)), "more than 256 values"},
+		{"cbor values", post(t, srv.URL+cborPath("DescribeCertificateAuthority"), "POST", cborHeaders, cborDescribe(cborList)), "more than 259 values"},
 		{"cbor depth", post(t, srv.URL+cborPath("DescribeCertificateAuthority"), "POST", cborHeaders, cborDescribe(deepCBOR)), "deeper than 4 levels"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -57,7 +57,7 @@ func TestInputBudgets(t *testing.T) {
 	// The model bounds each operation's body: Describe takes an ARN, not megabytes.
 	big := describe(`,"Junk":"` + strings.Repeat("a", 20<<10) + `"`)
 	r := post(t, srv.URL, "POST", jsonHeaders("DescribeCertificateAuthority"), strings.NewReader(big))
-	wantError(t, r, http.StatusRequestEntityTooLarge, "RequestEntityTooLargeException", "exceeds 16384 bytes")
+	wantError(t, r, http.StatusRequestEntityTooLarge, "RequestEntityTooLargeException", "exceeds 18432 bytes")
 }
 
 // Authorize sees the operation and the body's top-level text members, and

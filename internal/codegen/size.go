@@ -10,26 +10,30 @@ import "math"
 // and member names included; depth counts the top-level structure as 1. A
 // shape without a max is unbounded, and gets the cap.
 const (
-	maxInputBytes    = 4 << 20 // awsproto.DefaultMaxBodyBytes
+	maxInputBytes = 4 << 20 // awsproto.DefaultMaxBodyBytes
+	// The model would let IssueCertificate hold 125,637 values, every list
+	// of its ApiPassthrough full; no certificate needs that, and 100,000
+	// values decode to about 18 MB, as much as the in-flight limit counts
+	// for a 4 MiB body.
 	maxInputElements = 100_000
 	maxInputDepth    = 32
 	numberBytes      = 24 // a long, a double, or epoch seconds with milliseconds
 
 	// Slack for members newer than the model, which clients may send.
-	minInputBytes    = 16 << 10
-	minInputElements = 256
-	extraInputDepth  = 2
+	extraInputBytes    = 16 << 10
+	extraInputElements = 256
+	extraInputDepth    = 2
 )
 
 type limits struct{ bytes, elements, depth int64 }
 
 func (g *generator) inputLimits(op operation) limits {
-	bytes := math.Ceil(g.maxEncoded(op.Input.Shape, map[string]bool{})/1024) * 1024
-	elements := g.maxElements(op.Input.Shape, map[string]bool{})
+	bytes := math.Ceil(g.maxEncoded(op.Input.Shape, map[string]bool{})/1024)*1024 + extraInputBytes
+	elements := g.maxElements(op.Input.Shape, map[string]bool{}) + extraInputElements
 	depth := g.maxDepth(op.Input.Shape, map[string]bool{}) + extraInputDepth
 	return limits{
-		bytes:    int64(max(minInputBytes, min(maxInputBytes, bytes))),
-		elements: int64(max(minInputElements, min(maxInputElements, elements))),
+		bytes:    int64(min(maxInputBytes, bytes)),
+		elements: int64(min(maxInputElements, elements)),
 		depth:    int64(min(maxInputDepth, depth)),
 	}
 }
