@@ -112,7 +112,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			size = s.bodyLimit(opName)
 		}
 		var release func()
-		if release, err = s.Admit(r, opName, size); err == nil {
+		if release, err = s.Admit(r, opName, size); err == nil && release != nil {
 			defer release()
 		}
 	}
