@@ -73,6 +73,7 @@ func serve(args []string) error {
 	fs.Int64Var(&cfg.RevokedLimit, "max-revoked-per-crl", 1_000_000, "unexpired revoked certificates a COMPLETE CRL may hold (AWS's quota)")
 	fs.StringVar(&cfg.EventsWebhook, "events-webhook", "", "URL that receives every event (AWS EventBridge format) as a JSON POST")
 	fs.StringVar(&cfg.RateLimit, "rate-limit", "", "calls per second each account may make, per operation: Operation=rate,...; *=rate for the others (default: no limit)")
+	fs.Int64Var(&cfg.MaxInflightBytes, "max-inflight-bytes", server.DefaultMaxInflightBytes, "memory the API requests in flight may take, each counted as its body size times 4 plus 64 KiB; beyond it callers get ThrottlingException")
 	p11Module := fs.String("pkcs11-module", "", "PKCS#11 library; with it, new CA keys are generated in the token (PIN from OPENPCA_PKCS11_PIN)")
 	p11Token := fs.String("pkcs11-token-label", "", "label of the PKCS#11 token that holds CA keys")
 	p11URI := fs.String("pkcs11-uri", "", "RFC 7512 URI of the token, e.g. pkcs11:token=ca?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/run/pin; --pkcs11-module and --pkcs11-token-label override its parts")

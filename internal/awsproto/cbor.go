@@ -25,6 +25,14 @@ func DecodeCBOR(body []byte) (map[string]any, error) {
 	if err := checkCBOR(body); err != nil {
 		return nil, serializationf("", "The request body is not valid CBOR: %v", err)
 	}
+	return decodeCheckedCBOR(body)
+}
+
+// decodeCheckedCBOR is DecodeCBOR for a body checkCBOR has passed.
+func decodeCheckedCBOR(body []byte) (map[string]any, error) {
+	if len(body) == 0 {
+		return map[string]any{}, nil
+	}
 	v, err := cbor.Decode(body)
 	if err != nil {
 		return nil, serializationf("", "The request body is not valid CBOR: %v", err)

@@ -3,6 +3,7 @@ package awsproto
 import (
 	"errors"
 	"fmt"
+	"unicode/utf8"
 )
 
 // checkCBOR reports whether body is exactly one well-formed CBOR data item
@@ -18,14 +19,31 @@ import (
 // Once checkCBOR has passed, every length fits in the rest of the input,
 // so those conversions are safe.
 func checkCBOR(body []byte) error {
-	c := cborChecker{p: body}
+	_, err := walkCBOR(body)
+	return err
+}
+
+// scanCBOR is checkCBOR that also counts the items as budgets count them
+// (see InputLimits) and keeps the top-level map's short text members. An
+// empty body, an empty input in RPC v2 CBOR, passes.
+func scanCBOR(body []byte) (*bodyStats, error) {
+	if len(body) == 0 {
+		return &bodyStats{members: map[string]string{}}, nil
+	}
+	return walkCBOR(body)
+}
+
+func walkCBOR(body []byte) (*bodyStats, error) {
+	c := cborChecker{p: body, st: &bodyStats{members: map[string]string{}}}
 	if _, err := c.item(0, false); err != nil {
-		return err
+		c.st.members = nil
+		return c.st, err
 	}
 	if c.off != len(body) {
-		return fmt.Errorf("%d bytes follow the data item that ends at offset %d", len(body)-c.off, c.off)
+		c.st.members = nil
+		return c.st, fmt.Errorf("%d bytes follow the data item that ends at offset %d", len(body)-c.off, c.off)
 	}
-	return nil
+	return c.st, nil
 }
 
 // maxCBORDepth is the nesting cbor.Decode accepts: arrays, maps and tags
@@ -52,6 +70,7 @@ var errCBOREnd = errors.New("unexpected end of input")
 type cborChecker struct {
 	p   []byte
 	off int
+	st  *bodyStats
 }
 
 // head reads an item's initial byte and argument. For additional
@@ -102,6 +121,7 @@ func (c *cborChecker) item(depth int, breakable bool) (int, error) {
 			return 0, fmt.Errorf("major type %d at offset %d cannot have an indefinite length", major, start)
 		}
 	}
+	c.st.visit(depth + 1)
 	switch major {
 	case cborBytes, cborText:
 		if info == cborIndefinite {
@@ -125,13 +145,18 @@ func (c *cborChecker) item(depth int, breakable bool) (int, error) {
 			return 0, fmt.Errorf("%d items at offset %d exceed the remaining input", arg, start)
 		}
 		for i := uint64(0); i < arg; i++ {
+			keyAt := c.off
 			if major == cborMap {
 				if err := c.key(depth); err != nil {
 					return 0, err
 				}
 			}
+			valueAt := c.off
 			if _, err := c.item(depth+1, false); err != nil {
 				return 0, err
+			}
+			if major == cborMap && depth == 0 {
+				c.record(keyAt, valueAt)
 			}
 		}
 	case cborTag:
@@ -182,10 +207,38 @@ func (c *cborChecker) indefinite(major byte, depth int) error {
 		if m != cborText {
 			return fmt.Errorf("map key at offset %d is of major type %d, not a text string", start, m)
 		}
+		valueAt := c.off
 		if _, err := c.item(depth+1, false); err != nil {
 			return err
 		}
+		if depth == 0 {
+			c.record(start, valueAt)
+		}
 	}
+}
+
+// record notes a member of the top-level map whose key and value, both
+// already checked, start at keyAt and valueAt.
+func (c *cborChecker) record(keyAt, valueAt int) {
+	key, ok := c.text(keyAt)
+	if !ok { // an indefinite-length key: too rare to be worth joining
+		c.st.members = nil
+		return
+	}
+	value, ok := c.text(valueAt)
+	c.st.member(key, value, ok)
+}
+
+// text returns the definite-length, valid UTF-8 text string at offset at.
+func (c *cborChecker) text(at int) (string, bool) {
+	saved := c.off
+	defer func() { c.off = saved }()
+	c.off = at
+	major, info, n, err := c.head()
+	if err != nil || major != cborText || info == cborIndefinite || n > maxMemberLen || !utf8.Valid(c.p[c.off:c.off+int(n)]) {
+		return "", false
+	}
+	return string(c.p[c.off : c.off+int(n)]), true
 }
 
 // chunks checks the chunks of an indefinite-length string up to and

@@ -3,9 +3,11 @@
 // v2 CBOR (the default of recent Go SDKs). It knows nothing about any one
 // service: generated code turns value trees into typed shapes and back.
 //
-// A request flows: identify protocol and operation, read the body (bounded),
-// authenticate, decode into a value tree, run the Operation, encode its output
-// tree or its error in the request's protocol.
+// A request flows: identify protocol and operation, admit it, read the body
+// (bounded), authenticate, walk the body without building anything,
+// authorize what can be decided without it, check the walk against the
+// operation's budget, decode into a value tree, run the Operation, encode
+// its output tree or its error in the request's protocol.
 package awsproto
 
 import (
@@ -33,12 +35,29 @@ type Service struct {
 	// MaxBodyBytes bounds request bodies; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 
+	// Limits bounds each operation's input further (see InputLimits).
+	Limits map[string]InputLimits
+
+	// Admit, if set, runs once the operation is known, before the body is
+	// read: size is the most the body may take (its Content-Length, else
+	// the operation's limit). Its error refuses the request; release runs
+	// once the response is written.
+	Admit func(r *http.Request, operation string, size int64) (release func(), err error)
+
 	// Authenticate, if set, runs once the body is read and the protocol and
 	// operation are known, before decoding. r.Body is consumed by then: body
 	// holds its bytes (SigV4 hashes them). It returns the context to run the
 	// operation with (nil keeps the request's); its error is sent to the
 	// client in the request's protocol.
 	Authenticate func(r *http.Request, body []byte) (context.Context, error)
+
+	// Authorize, if set, runs after Authenticate with the context it
+	// returned, before the body is decoded, so that a call that can be
+	// refused without its input costs no decoding. member returns a
+	// top-level text member of the body, when a walk of the body (which
+	// builds nothing) could tell it. A nil error leaves the decision to the
+	// operation.
+	Authorize func(ctx context.Context, operation string, member func(name string) (string, bool)) error
 
 	Logger *slog.Logger // nil means slog.Default()
 }
@@ -87,6 +106,16 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	proto, opName, err := s.route(r)
 	log := s.logger().With("request_id", id, "protocol", proto.String(), "operation", opName)
+	if err == nil && s.Admit != nil {
+		size := r.ContentLength
+		if size < 0 || size > s.bodyLimit(opName) {
+			size = s.bodyLimit(opName)
+		}
+		var release func()
+		if release, err = s.Admit(r, opName, size); err == nil && release != nil {
+			defer release()
+		}
+	}
 	out, err := s.serve(ctx, r, proto, opName, err)
 	if err != nil {
 		s.writeError(w, log, proto, err)
@@ -105,7 +134,7 @@ func (s *Service) serve(ctx context.Context, r *http.Request, proto protocol, op
 	if !ok {
 		return nil, NewError(CodeUnknownOperation, "Unknown operation "+truncate(opName))
 	}
-	body, err := s.readBody(r)
+	body, err := s.readBody(r, s.bodyLimit(opName))
 	if err != nil {
 		return nil, err
 	}
@@ -118,9 +147,30 @@ func (s *Service) serve(ctx context.Context, r *http.Request, proto protocol, op
 			ctx = context.WithValue(actx, ctxKey{}, RequestID(ctx))
 		}
 	}
+	// The walk builds nothing, so a body costs its bytes until it is
+	// within budget; only then is it decoded.
+	var st *bodyStats
+	if proto == rpcV2CBOR {
+		if st, err = scanCBOR(body); err != nil {
+			err = serializationf("", "The request body is not valid CBOR: %v", err)
+		}
+	} else {
+		st, err = scanJSON(body)
+	}
+	if s.Authorize != nil {
+		if aerr := s.Authorize(ctx, opName, st.Member); aerr != nil {
+			return nil, aerr
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := st.check(s.Limits[opName]); err != nil {
+		return nil, err
+	}
 	var in map[string]any
 	if proto == rpcV2CBOR {
-		in, err = DecodeCBOR(body)
+		in, err = decodeCheckedCBOR(body)
 	} else {
 		in, err = DecodeJSON(body)
 	}
@@ -176,21 +226,38 @@ func (s *Service) route(r *http.Request) (protocol, string, error) {
 	return proto, op, nil
 }
 
-// readBody reads at most the body limit. Oversized bodies get 413, as AWS's
-// front ends answer, with an error body in the request's protocol; SDKs do not
-// retry 413.
-func (s *Service) readBody(r *http.Request) ([]byte, error) {
+// bodyLimit is the most bytes a body of operation op may have.
+func (s *Service) bodyLimit(op string) int64 {
 	limit := s.MaxBodyBytes
 	if limit <= 0 {
 		limit = DefaultMaxBodyBytes
 	}
+	if l := s.Limits[op].Bytes; l > 0 {
+		limit = min(limit, l)
+	}
+	return limit
+}
+
+// readBody reads at most limit bytes. Oversized bodies get 413, as AWS's
+// front ends answer, with an error body in the request's protocol; SDKs do not
+// retry 413. A body of known length is read into a buffer of that length,
+// so it costs its size, not the doublings of a growing one.
+func (s *Service) readBody(r *http.Request, limit int64) ([]byte, error) {
 	tooLarge := NewError(CodeRequestTooLarge, fmt.Sprintf("Request body exceeds %d bytes", limit))
 	if r.ContentLength > limit {
 		return nil, tooLarge
 	}
+	unreadable := NewError(CodeSerialization, "Could not read the request body")
+	if r.ContentLength >= 0 {
+		body := make([]byte, r.ContentLength)
+		if _, err := io.ReadFull(r.Body, body); err != nil {
+			return nil, unreadable
+		}
+		return body, nil
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
-		return nil, NewError(CodeSerialization, "Could not read the request body")
+		return nil, unreadable
 	}
 	if int64(len(body)) > limit {
 		return nil, tooLarge

@@ -70,7 +70,7 @@ func newGenerator(m *model, namespace, pkg, modelPath string) (*generator, error
 	// the model names involved rather than as a compile error.
 	taken := map[string]string{}
 	for _, fixed := range []string{"Service", "UnimplementedService", "Operations", "OperationErrors",
-		"OperationNames", "ServiceName", "TargetPrefix", "Namespace"} {
+		"OperationNames", "InputLimits", "ServiceName", "TargetPrefix", "Namespace"} {
 		taken[fixed] = "(generated " + fixed + ")"
 	}
 	for _, sn := range sortedKeys(m.Shapes) {

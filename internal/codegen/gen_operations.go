@@ -96,6 +96,16 @@ func (g *generator) genOperations(p *printer) {
 	}
 	body.line("}")
 	body.line("")
+	body.line("// InputLimits bounds each operation's request body by the largest input")
+	body.line("// the model allows, with slack for members newer than the model (see")
+	body.line("// internal/codegen/size.go).")
+	body.line("var InputLimits = map[string]awsproto.InputLimits{")
+	for _, name := range ops {
+		l := g.inputLimits(g.m.Operations[name])
+		body.line("%s: {Bytes: %d, Elements: %d, Depth: %d},", quote(name), l.bytes, l.elements, l.depth)
+	}
+	body.line("}")
+	body.line("")
 	body.line("// OperationNames lists the operations, sorted.")
 	body.line("var OperationNames = []string{")
 	for _, name := range ops {

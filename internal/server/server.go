@@ -3,6 +3,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -85,6 +86,9 @@ type Config struct {
 	// RateLimit caps each account's calls per second to operations,
 	// "Operation=rate,...,*=rate" (see throttle.Parse); "" sets no limit.
 	RateLimit string
+	// MaxInflightBytes bounds the memory of the API requests in flight
+	// (see limits.go); 0 means DefaultMaxInflightBytes.
+	MaxInflightBytes int64
 	// crlScan is how often every CRL is checked for being due (0: 5 s); tests shorten it.
 	crlScan time.Duration
 	// CertificateLimit caps the certificates one CA issues (0: AWS's default 1,000,000).
@@ -274,6 +278,10 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 		TargetPrefix: "ACMPrivateCA",
 		Operations:   instrument(reg, throttled(limiter, api.Operations(acmpca.New(domain)))),
 		Logger:       log,
+		// Bodies are bounded, admitted and authorized before they are decoded.
+		Limits:    api.InputLimits,
+		Admit:     newInflight(cmp.Or(cfg.MaxInflightBytes, DefaultMaxInflightBytes), reg).admit,
+		Authorize: acmpca.Preauthorize,
 		Authenticate: func(r *http.Request, body []byte) (context.Context, error) {
 			c, err := verifier.VerifyCredentials(r, body)
 			if err != nil {

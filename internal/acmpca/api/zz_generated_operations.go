@@ -484,6 +484,35 @@ var OperationErrors = map[string][]string{
 	"UpdateCertificateAuthority":              {"ResourceNotFoundException", "InvalidArgsException", "InvalidArnException", "InvalidStateException", "ConcurrentModificationException", "InvalidPolicyException"},
 }
 
+// InputLimits bounds each operation's request body by the largest input
+// the model allows, with slack for members newer than the model (see
+// internal/codegen/size.go).
+var InputLimits = map[string]awsproto.InputLimits{
+	"CreateCertificateAuthority":              {Bytes: 4194304, Elements: 100000, Depth: 12},
+	"CreateCertificateAuthorityAuditReport":   {Bytes: 18432, Elements: 263, Depth: 4},
+	"CreatePermission":                        {Bytes: 19456, Elements: 268, Depth: 5},
+	"DeleteCertificateAuthority":              {Bytes: 18432, Elements: 261, Depth: 4},
+	"DeletePermission":                        {Bytes: 19456, Elements: 263, Depth: 4},
+	"DeletePolicy":                            {Bytes: 18432, Elements: 259, Depth: 4},
+	"DescribeCertificateAuthority":            {Bytes: 18432, Elements: 259, Depth: 4},
+	"DescribeCertificateAuthorityAuditReport": {Bytes: 18432, Elements: 261, Depth: 4},
+	"GetCertificate":                          {Bytes: 19456, Elements: 261, Depth: 4},
+	"GetCertificateAuthorityCertificate":      {Bytes: 18432, Elements: 259, Depth: 4},
+	"GetCertificateAuthorityCsr":              {Bytes: 18432, Elements: 259, Depth: 4},
+	"GetPolicy":                               {Bytes: 18432, Elements: 259, Depth: 4},
+	"ImportCertificateAuthorityCertificate":   {Bytes: 2857984, Elements: 263, Depth: 4},
+	"IssueCertificate":                        {Bytes: 4194304, Elements: 100000, Depth: 11},
+	"ListCertificateAuthorities":              {Bytes: 279552, Elements: 263, Depth: 4},
+	"ListPermissions":                         {Bytes: 280576, Elements: 263, Depth: 4},
+	"ListTags":                                {Bytes: 280576, Elements: 263, Depth: 4},
+	"PutPolicy":                               {Bytes: 509952, Elements: 261, Depth: 4},
+	"RestoreCertificateAuthority":             {Bytes: 18432, Elements: 259, Depth: 4},
+	"RevokeCertificate":                       {Bytes: 19456, Elements: 263, Depth: 4},
+	"TagCertificateAuthority":                 {Bytes: 135168, Elements: 511, Depth: 6},
+	"UntagCertificateAuthority":               {Bytes: 135168, Elements: 511, Depth: 6},
+	"UpdateCertificateAuthority":              {Bytes: 24576, Elements: 289, Depth: 7},
+}
+
 // OperationNames lists the operations, sorted.
 var OperationNames = []string{
 	"CreateCertificateAuthority",
