@@ -69,6 +69,8 @@ func serve(args []string) error {
 	s3Timeout := fs.Duration("s3-timeout", s3store.DefaultRequestTimeout, "deadline of one object-store call, retries included, plus 1s per MiB of object")
 	fs.DurationVar(&cfg.CRLDebounce, "crl-debounce", time.Second, "delay between a revocation and the CRL rebuild, so a burst costs one signature")
 	fs.DurationVar(&cfg.CRLRetryMax, "crl-retry-max", 15*time.Minute, "longest wait between retries of a failed CRL write")
+	fs.BoolVar(&cfg.DeltaCRLs, "delta-crls", false, "publish a delta CRL beside every COMPLETE CRL and name it in issued certificates (Freshest CRL)")
+	fs.DurationVar(&cfg.DeltaCRLBase, "delta-crl-base-interval", 15*time.Minute, "with --delta-crls, how often the complete CRL is rebuilt; the delta follows every revocation")
 	fs.Int64Var(&cfg.CertificateLimit, "max-certificates-per-ca", 1_000_000, "certificates one CA may issue (AWS's default quota)")
 	fs.Int64Var(&cfg.RevokedLimit, "max-revoked-per-crl", 1_000_000, "unexpired revoked certificates a COMPLETE CRL may hold (AWS's quota)")
 	fs.StringVar(&cfg.EventsWebhook, "events-webhook", "", "URL that receives every event (AWS EventBridge format) as a JSON POST")

@@ -75,6 +75,14 @@ type Template struct {
 	// distribution point extension whose distributionPoint fullName is this
 	// URI (partitioned CRLs). No other IDP field is set.
 	IssuingDistributionPoint string
+	// DeltaOf, when not nil, makes this a delta CRL (RFC 5280 5.2.4): a
+	// critical delta CRL indicator naming the complete CRL, by number, that
+	// it updates. Its entries are the revocations since that CRL.
+	DeltaOf *big.Int
+	// FreshestCRL, when not empty, adds a Freshest CRL extension (RFC 5280
+	// 5.2.6) whose distribution point is this URI: where the delta CRL of
+	// a complete CRL is published.
+	FreshestCRL string
 }
 
 // Stats describes a CRL Create wrote.
@@ -319,6 +327,8 @@ var (
 	oidAuthorityKeyID      = asn1.ObjectIdentifier{2, 5, 29, 35}
 	oidCRLNumber           = asn1.ObjectIdentifier{2, 5, 29, 20}
 	oidIssuingDistribution = asn1.ObjectIdentifier{2, 5, 29, 28}
+	oidDeltaCRLIndicator   = asn1.ObjectIdentifier{2, 5, 29, 27}
+	oidFreshestCRL         = asn1.ObjectIdentifier{2, 5, 29, 46}
 )
 
 func prepare(t Template, signer crypto.Signer, signingAlgorithm string) (*prepared, error) {
@@ -346,10 +356,15 @@ func prepare(t Template, signer crypto.Signer, signingAlgorithm string) (*prepar
 	if !t.NextUpdate.After(t.ThisUpdate) {
 		return nil, errors.New("crl: nextUpdate must be after thisUpdate")
 	}
-	if uri := t.IssuingDistributionPoint; uri != "" {
-		if err := checkURI(uri); err != nil {
-			return nil, err
+	for _, uri := range []string{t.IssuingDistributionPoint, t.FreshestCRL} {
+		if uri != "" {
+			if err := checkURI(uri); err != nil {
+				return nil, err
+			}
 		}
+	}
+	if t.DeltaOf != nil && (t.DeltaOf.Sign() <= 0 || t.DeltaOf.Cmp(t.Number) >= 0) {
+		return nil, errors.New("crl: a delta CRL's base number must be positive and below its own")
 	}
 	issuerPub, err := x509util.PublicKey(issuer)
 	if err != nil {
@@ -388,6 +403,28 @@ func prepare(t Template, signer crypto.Signer, signingAlgorithm string) (*prepar
 			addExtension(b, oidCRLNumber, false, func(b *cryptobyte.Builder) {
 				b.AddASN1BigInt(t.Number)
 			})
+			if t.DeltaOf != nil {
+				addExtension(b, oidDeltaCRLIndicator, true, func(b *cryptobyte.Builder) {
+					b.AddASN1BigInt(t.DeltaOf)
+				})
+			}
+			if uri := t.FreshestCRL; uri != "" {
+				addExtension(b, oidFreshestCRL, false, func(b *cryptobyte.Builder) {
+					// FreshestCRL ::= CRLDistributionPoints: SEQUENCE OF
+					// DistributionPoint { distributionPoint [0] { fullName [0] { [6] URI } } }
+					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+						b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+							b.AddASN1(cbasn1.Tag(0).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) {
+								b.AddASN1(cbasn1.Tag(0).ContextSpecific().Constructed(), func(b *cryptobyte.Builder) {
+									b.AddASN1(cbasn1.Tag(6).ContextSpecific(), func(b *cryptobyte.Builder) {
+										b.AddBytes([]byte(uri))
+									})
+								})
+							})
+						})
+					})
+				})
+			}
 			if uri := t.IssuingDistributionPoint; uri != "" {
 				addExtension(b, oidIssuingDistribution, true, func(b *cryptobyte.Builder) {
 					// IssuingDistributionPoint ::= SEQUENCE {

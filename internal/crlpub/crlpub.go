@@ -45,6 +45,10 @@ type Config struct {
 	Stall time.Duration
 	// Workers is how many CRLs are published at once (default 4).
 	Workers int
+	// DeltaBase is how often a complete CRL is rebuilt when the domain
+	// publishes delta CRLs (default 15 minutes); in between, only the
+	// delta follows revocations.
+	DeltaBase time.Duration
 	// Node names this publisher in CRL leases (default: random).
 	Node string
 }
@@ -129,6 +133,9 @@ func New(domain *pca.Service, objects objstore.Store, cfg Config, reg prometheus
 	}
 	if cfg.Workers == 0 {
 		cfg.Workers = 4
+	}
+	if cfg.DeltaBase == 0 {
+		cfg.DeltaBase = 15 * time.Minute
 	}
 	if cfg.Node == "" {
 		b := make([]byte, 8)

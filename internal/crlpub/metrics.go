@@ -111,11 +111,13 @@ func (m *metrics) unpublished(k key, since time.Time) {
 }
 
 // published records a CRL written at published whose oldest revocation no
-// earlier CRL listed is since (zero: none).
+// earlier CRL listed is since (zero: none); stats is zero for a delta CRL.
 func (m *metrics) published(k key, since, published time.Time, stats crl.Stats) {
 	m.generated.WithLabelValues(k.caID).Inc()
-	m.size.WithLabelValues(k.caID, k.partition).Set(float64(stats.Bytes))
-	m.entries.WithLabelValues(k.caID, k.partition).Set(float64(stats.Entries))
+	if stats.Bytes > 0 {
+		m.size.WithLabelValues(k.caID, k.partition).Set(float64(stats.Bytes))
+		m.entries.WithLabelValues(k.caID, k.partition).Set(float64(stats.Entries))
+	}
 	if !since.IsZero() {
 		m.latency.Observe(published.Sub(since).Seconds())
 	}

@@ -3,6 +3,7 @@ package crlpub
 import (
 	"bufio"
 	"context"
+	"crypto"
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
@@ -94,6 +95,11 @@ func (p *Publisher) publish(ctx context.Context, k key, force bool) (work time.D
 	if !force && !due(prev, p.now()) && prev.Location == location {
 		return 0, bucket, nil // published since this job was scheduled, by another node perhaps
 	}
+	deltas := p.domain.PublishesDeltas(ca) && k.partition == ""
+	if deltas && !force && prev.BaseNumber > 0 && prev.Location == location && p.now().Sub(prev.BaseThisUpdate) < p.cfg.DeltaBase {
+		work, err := p.publishDelta(leased, prog, k, ca, issuer, signer, prev, location)
+		return work, bucket, err
+	}
 	put, onObject, err := p.fence(leased, bucket, objectKey)
 	if err != nil {
 		return 0, bucket, err
@@ -112,15 +118,9 @@ func (p *Publisher) publish(ctx context.Context, k key, force bool) (work time.D
 	if k.partition != "" {
 		tmpl.IssuingDistributionPoint = p.domain.CRLURL(ca, k.partition)
 	}
-	// The CRL is written to a temporary file and mapped back for checking,
-	// so a 50 MB CRL does not sit on the heap.
-	file, err := os.CreateTemp(p.domain.TempDir, "crl-*")
-	if err != nil {
-		return 0, bucket, err
+	if deltas {
+		tmpl.FreshestCRL = p.domain.DeltaCRLURL(ca)
 	}
-	defer os.Remove(file.Name())
-	defer file.Close()
-	out := bufio.NewWriterSize(file, 256<<10)
 	// Entries of certificates that expired before the previous CRL have
 	// appeared in one CRL after their expiry and are left out from now on.
 	// Revocations after prev was read are in this CRL too: the latency of
@@ -129,16 +129,127 @@ func (p *Publisher) publish(ctx context.Context, k key, force bool) (work time.D
 	if err != nil {
 		return 0, bucket, fmt.Errorf("read revocations: %w", err)
 	}
-	stats, err := crl.Create(out, rand.Reader, tmpl, cache.listed(tmpl.ThisUpdate, prog), signer, ca.Config.SigningAlgorithm)
+	read := time.Since(began)
+	stats, work, err := p.upload(leased, prog, k, objectKey, put, tmpl, cache.listed(tmpl.ThisUpdate, prog), ca, signer, prev.Number)
+	work += read
+	if err != nil {
+		return work, bucket, err
+	}
+	saved := pca.CRLState{CAID: k.caID, Partition: k.partition, Number: number,
+		ThisUpdate: tmpl.ThisUpdate, NextUpdate: tmpl.NextUpdate,
+		SizeBytes: stats.Bytes, Entries: stats.Entries, Location: location}
+	revision := cache.revision
+	if deltas {
+		// A fresh delta against the new complete CRL, so that the two
+		// published never disagree about their base.
+		d, err := p.delta(leased, prog, ca, issuer, signer, number, cache.revision, number+1, number, prev.Revision)
+		work += d.work
+		if err != nil {
+			return work, bucket, err
+		}
+		saved.Number, saved.BaseNumber, saved.BaseRevision, saved.BaseThisUpdate = d.number, number, cache.revision, tmpl.ThisUpdate
+		revision = d.revision
+		newer = earliest(newer, d.newer)
+	}
+	if err := p.save(leased, k, prev, saved, revision, newer, stats); err != nil {
+		return work, bucket, err
+	}
+	p.log.Info("CRL generated", "ca", p.domain.CAArn(ca), "partition", k.partition, "number", number, "entries", stats.Entries, "bytes", stats.Bytes)
+	p.emit(p.domain.CAArn(ca), map[string]any{"result": "success"})
+	return work, bucket, nil
+}
+
+// publishDelta publishes only the delta CRL of a CA whose complete CRL is
+// recent: the revocations since that CRL, numbered in the same sequence.
+func (p *Publisher) publishDelta(ctx context.Context, prog *progress, k key, ca *pca.CA, issuer *x509.Certificate, signer crypto.Signer,
+	prev pca.CRLState, location string) (time.Duration, error) {
+	d, err := p.delta(ctx, prog, ca, issuer, signer, prev.BaseNumber, prev.BaseRevision, prev.Number+1, prev.Number, prev.Revision)
+	if err != nil {
+		return d.work, err
+	}
+	// The quota keeps counting what the complete CRL and its delta list.
+	saved := pca.CRLState{CAID: k.caID, Number: d.number, ThisUpdate: d.thisUpdate, NextUpdate: d.nextUpdate,
+		SizeBytes: prev.SizeBytes, Entries: prev.RevokedCount + d.revision - prev.Revision, Location: location,
+		BaseNumber: prev.BaseNumber, BaseRevision: prev.BaseRevision, BaseThisUpdate: prev.BaseThisUpdate}
+	// The size gauges keep describing the complete CRL.
+	if err := p.save(ctx, k, prev, saved, d.revision, d.newer, crl.Stats{}); err != nil {
+		return d.work, err
+	}
+	p.log.Info("delta CRL generated", "ca", p.domain.CAArn(ca), "number", d.number, "base", prev.BaseNumber, "entries", d.stats.Entries)
+	p.emit(p.domain.CAArn(ca), map[string]any{"result": "success"})
+	return d.work, nil
+}
+
+// deltaCRL is a delta CRL uploaded.
+type deltaCRL struct {
+	number, revision       int64
+	thisUpdate, nextUpdate time.Time
+	newer                  time.Time
+	stats                  crl.Stats
+	work                   time.Duration
+}
+
+// delta builds and uploads the delta CRL of ca against the complete CRL
+// numbered base, built from revision baseRevision: the revocations after
+// it. Its number is at least minNumber and above previous; newer is the
+// oldest of its revocations after revision known.
+func (p *Publisher) delta(ctx context.Context, prog *progress, ca *pca.CA, issuer *x509.Certificate, signer crypto.Signer,
+	base, baseRevision, minNumber, previous, known int64) (deltaCRL, error) {
+	cfg := ca.Revocation.CRL
+	objectKey := pca.DeltaCRLKey(ca)
+	put, onObject, err := p.fence(ctx, cfg.S3BucketName, objectKey)
+	if err != nil {
+		return deltaCRL{}, err
+	}
+	began := time.Now()
+	now := p.now().UTC().Truncate(time.Second)
+	d := deltaCRL{number: max(minNumber, now.UnixMilli(), onObject+1), thisUpdate: now, nextUpdate: now.AddDate(0, 0, cfg.ExpirationInDays)}
+	put.ACL, put.Metadata = objstore.ACL(cfg.S3ObjectACL), map[string]string{numberMeta: strconv.FormatInt(d.number, 10)}
+	entries := &entryCache{}
+	err = p.store.ReadCRL(ctx, ca.ID, "", baseRevision, func(revision int64, rows func(func(pca.RevokedEntry) error) error) error {
+		d.revision = revision
+		return rows(func(e pca.RevokedEntry) error {
+			if e.Revision > known && (d.newer.IsZero() || e.RevokedAt.Before(d.newer)) {
+				d.newer = e.RevokedAt
+			}
+			return entries.add(e)
+		})
+	})
+	if err != nil {
+		return d, fmt.Errorf("read revocations: %w", err)
+	}
+	read := time.Since(began)
+	tmpl := crl.Template{Issuer: issuer, Number: big.NewInt(d.number), ThisUpdate: now, NextUpdate: d.nextUpdate, DeltaOf: big.NewInt(base)}
+	d.stats, d.work, err = p.upload(ctx, prog, key{ca.Account, ca.ID, ""}, objectKey, put, tmpl, entries.listed(now, prog), ca, signer, previous)
+	d.work += read
+	return d, err
+}
+
+// upload builds a CRL into a temporary file, checks it, and uploads it to
+// the CA's bucket under put, as long as this node holds the CRL's lease.
+// work is the time building and checking took.
+func (p *Publisher) upload(ctx context.Context, prog *progress, k key, objectKey string, put objstore.PutOptions, tmpl crl.Template,
+	entries crl.Entries, ca *pca.CA, signer crypto.Signer, previousNumber int64) (stats crl.Stats, work time.Duration, err error) {
+	began := time.Now()
+	// The CRL is written to a temporary file and mapped back for checking,
+	// so a 50 MB CRL does not sit on the heap.
+	file, err := os.CreateTemp(p.domain.TempDir, "crl-*")
+	if err != nil {
+		return stats, 0, err
+	}
+	defer os.Remove(file.Name())
+	defer file.Close()
+	out := bufio.NewWriterSize(file, 256<<10)
+	stats, err = crl.Create(out, rand.Reader, tmpl, entries, signer, ca.Config.SigningAlgorithm)
 	if err == nil {
 		err = out.Flush()
 	}
 	if err != nil {
-		return 0, bucket, fmt.Errorf("build CRL: %w", err)
+		return stats, time.Since(began), fmt.Errorf("build CRL: %w", err)
 	}
 	var previous *big.Int
-	if prev.Number > 0 {
-		previous = big.NewInt(prev.Number)
+	if previousNumber > 0 {
+		previous = big.NewInt(previousNumber)
 	}
 	check := crl.Check // parse back, verify, lint
 	if stats.Entries > crl.FullCheckLimit {
@@ -146,19 +257,19 @@ func (p *Publisher) publish(ctx context.Context, k key, force bool) (work time.D
 	}
 	der, err := syscall.Mmap(int(file.Fd()), 0, int(stats.Bytes), syscall.PROT_READ, syscall.MAP_SHARED)
 	if err != nil {
-		return 0, bucket, fmt.Errorf("map CRL: %w", err)
+		return stats, time.Since(began), fmt.Errorf("map CRL: %w", err)
 	}
-	err = check(der, issuer, previous)
+	err = check(der, tmpl.Issuer, previous)
 	syscall.Munmap(der)
 	work = time.Since(began)
 	if err != nil {
-		return work, bucket, fmt.Errorf("check CRL: %w", err)
+		return stats, work, fmt.Errorf("check CRL: %w", err)
 	}
 	prog.touch()
 	// Only the lease holder may upload. The lease may still run out while
 	// the upload is on its way; the ETag condition then stops it from
 	// replacing whatever the next holder wrote.
-	err = p.call(leased, func(ctx context.Context) error {
+	err = p.call(ctx, func(ctx context.Context) error {
 		ok, err := p.store.LeaseCRL(ctx, k.caID, k.partition, p.cfg.Node, p.now(), p.now().Add(p.cfg.Lease), true)
 		if err == nil && !ok {
 			err = pca.ErrLeaseLost
@@ -166,29 +277,36 @@ func (p *Publisher) publish(ctx context.Context, k key, force bool) (work time.D
 		return err
 	})
 	if err != nil {
-		return work, bucket, err
+		return stats, work, err
 	}
-	if _, err := p.objects.PutIf(leased, bucket, objectKey, &progressReader{file, prog}, put); err != nil {
-		return work, bucket, fmt.Errorf("write CRL: %w", err)
+	if _, err := p.objects.PutIf(ctx, ca.Revocation.CRL.S3BucketName, objectKey, &progressReader{file, prog}, put); err != nil {
+		return stats, work, fmt.Errorf("write CRL: %w", err)
 	}
-	published := p.now()
-	err = p.call(leased, func(ctx context.Context) error {
-		return p.store.SaveCRLPublished(ctx, pca.CRLState{CAID: k.caID, Partition: k.partition, Number: number,
-			ThisUpdate: tmpl.ThisUpdate, NextUpdate: tmpl.NextUpdate, PublishedAt: published,
-			SizeBytes: stats.Bytes, Entries: stats.Entries, Location: location}, cache.revision, p.cfg.Node)
+	return stats, work, nil
+}
+
+// save records a publication (saved, from the snapshot at revision) and
+// its metrics: its latency starts at the oldest revocation no earlier CRL
+// listed, which prev knew of or the build read (newer).
+func (p *Publisher) save(ctx context.Context, k key, prev, saved pca.CRLState, revision int64, newer time.Time, stats crl.Stats) error {
+	saved.PublishedAt = p.now()
+	err := p.call(ctx, func(ctx context.Context) error {
+		return p.store.SaveCRLPublished(ctx, saved, revision, p.cfg.Node)
 	})
 	if err != nil {
-		return work, bucket, err
+		return err
 	}
-	since := prev.UnpublishedSince
-	if since.IsZero() || !newer.IsZero() && newer.Before(since) {
-		since = newer
-	}
-	p.m.published(k, since, published, stats)
+	p.m.published(k, earliest(prev.UnpublishedSince, newer), saved.PublishedAt, stats)
 	p.refresh(ctx, k)
-	p.log.Info("CRL generated", "ca", p.domain.CAArn(ca), "partition", k.partition, "number", number, "entries", stats.Entries, "bytes", stats.Bytes)
-	p.emit(p.domain.CAArn(ca), map[string]any{"result": "success"})
-	return work, bucket, nil
+	return nil
+}
+
+// earliest is the earlier of two times, zero meaning none.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || !b.IsZero() && b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // fence returns the condition under which the CRL object may be replaced:

@@ -49,6 +49,9 @@ type Request struct {
 	// CRLDistributionPoints are the CRL URLs from the CA's revocation
 	// configuration; nil means none. Root templates never get them.
 	CRLDistributionPoints []string
+	// FreshestCRL are the URLs of the delta CRLs of those CRLs (RFC 5280
+	// 4.2.1.15); nil means none. Root templates never get them.
+	FreshestCRL []string
 
 	// OCSPServer are the OCSP URLs put in the authority information access
 	// extension; nil means none. Root templates never get them.
@@ -217,6 +220,13 @@ func Build(req Request) (*x509.Certificate, error) {
 			return nil, err
 		}
 	}
+	if !t.Root && len(req.FreshestCRL) > 0 {
+		ext, err := crlDistributionPointsExtension(req.FreshestCRL)
+		ext.Id = oidExtFreshestCRL
+		if err := own(ext, err); err != nil {
+			return nil, err
+		}
+	}
 	if !t.Root && len(req.OCSPServer) > 0 {
 		if err := own(ocspAIAExtension(req.OCSPServer)); err != nil {
 			return nil, err
@@ -227,7 +237,7 @@ func Build(req Request) (*x509.Certificate, error) {
 	// extensions first, then API extensions, then CSR extensions.
 	order := []asn1.ObjectIdentifier{
 		oidExtBasicConstraints, oidExtKeyUsage, oidExtExtKeyUsage, oidExtSubjectKeyID, oidExtAuthorityKeyID,
-		oidExtSubjectAltName, oidExtCertificatePolicies, oidExtCRLDistributionPoints, oidExtAuthorityInfoAccess,
+		oidExtSubjectAltName, oidExtCertificatePolicies, oidExtCRLDistributionPoints, oidExtFreshestCRL, oidExtAuthorityInfoAccess,
 	}
 	for _, e := range api {
 		order = append(order, e.Id)

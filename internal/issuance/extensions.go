@@ -236,6 +236,7 @@ var (
 	oidExtSubjectAltName        = asn1.ObjectIdentifier{2, 5, 29, 17}
 	oidExtBasicConstraints      = asn1.ObjectIdentifier{2, 5, 29, 19}
 	oidExtCRLDistributionPoints = asn1.ObjectIdentifier{2, 5, 29, 31}
+	oidExtFreshestCRL           = asn1.ObjectIdentifier{2, 5, 29, 46}
 	oidExtCertificatePolicies   = asn1.ObjectIdentifier{2, 5, 29, 32}
 	oidExtAuthorityKeyID        = asn1.ObjectIdentifier{2, 5, 29, 35}
 	oidExtExtKeyUsage           = asn1.ObjectIdentifier{2, 5, 29, 37}

@@ -215,6 +215,12 @@ type CRLState struct {
 	PublishedAt time.Time
 	SizeBytes   int64
 	Entries     int64
+	// BaseNumber, BaseRevision and BaseThisUpdate describe the complete CRL
+	// the delta CRL is built against (zero without delta CRLs): its
+	// number, the revision it was built from, its thisUpdate.
+	BaseNumber     int64
+	BaseRevision   int64
+	BaseThisUpdate time.Time
 }
 
 // RevokedEntry is one line of a CRL.

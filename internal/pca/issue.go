@@ -107,13 +107,16 @@ func (s *Service) issue(ctx context.Context, ca *CA, req IssueRequest) (string, 
 		return "", Errorf(KindMalformedCSR, "The CSR's public key is not supported: %v", err)
 	}
 	partition, crlEnabled, err := "", false, nil
-	var cdp []string
+	var cdp, freshest []string
 	if !selfSign {
 		if partition, crlEnabled, err = s.crlPartition(ctx, ca); err != nil {
 			return "", err
 		}
 		if c := ca.Revocation.CRL; crlEnabled && (c.OmitExtension == nil || !*c.OmitExtension) {
 			cdp = []string{s.CRLURL(ca, partition)}
+			if s.PublishesDeltas(ca) {
+				freshest = []string{s.DeltaCRLURL(ca)}
+			}
 		}
 	}
 	var idem *Idempotency
@@ -131,6 +134,7 @@ func (s *Service) issue(ctx context.Context, ca *CA, req IssueRequest) (string, 
 			Template: tmpl, CSR: csr.CertificateRequest, SubjectKeyID: ski, Passthrough: req.Passthrough,
 			Issuer: issuer, SerialNumber: serial, NotBefore: nb, NotAfter: na,
 			CRLDistributionPoints: cdp,
+			FreshestCRL:           freshest,
 			OCSPServer:            s.ocspURLs(ca, selfSign),
 		})
 		if err != nil {
@@ -203,6 +207,21 @@ func CRLKey(ca *CA, partition string) string {
 		return ca.Revocation.CRL.CustomPath + "/" + name
 	}
 	return "crl/" + name
+}
+
+// PublishesDeltas says the CA's complete CRL has a delta CRL beside it.
+func (s *Service) PublishesDeltas(ca *CA) bool {
+	return s.DeltaCRLs && ca.Revocation.CRL.Enabled && ca.Revocation.CRL.CrlType != "PARTITIONED"
+}
+
+// DeltaCRLKey is the object key of a CA's delta CRL, beside its complete CRL.
+func DeltaCRLKey(ca *CA) string {
+	return strings.TrimSuffix(CRLKey(ca, ""), ".crl") + "-delta.crl"
+}
+
+// DeltaCRLURL is where a CA's delta CRL is fetched.
+func (s *Service) DeltaCRLURL(ca *CA) string {
+	return strings.TrimSuffix(s.CRLURL(ca, ""), ".crl") + "-delta.crl"
 }
 
 // CRLURL is where a CRL is fetched: under the CA's custom name when it has

@@ -58,6 +58,10 @@ type Service struct {
 	// PartitionSize caps the certificates bound to one CRL partition; 0 means
 	// DefaultPartitionSize.
 	PartitionSize int64
+	// DeltaCRLs publishes, beside every COMPLETE CRL, a delta CRL of the
+	// revocations since it, and names it in issued certificates (Freshest
+	// CRL). AWS has none; off by default.
+	DeltaCRLs bool
 	// KeyStandards are the KeyStorageSecurityStandard values the backend
 	// that creates new CA keys is declared to meet (see KeyStandards); nil
 	// for software keys, for which the requested value is echoed.

@@ -81,6 +81,10 @@ type Config struct {
 	// one signature (0: 1 s); CRLRetryMax caps the retry backoff (0: 15 min).
 	CRLDebounce time.Duration
 	CRLRetryMax time.Duration
+	// DeltaCRLs publishes a delta CRL beside every COMPLETE CRL, whose
+	// complete CRL is rebuilt every DeltaCRLBase (0: 15 min).
+	DeltaCRLs    bool
+	DeltaCRLBase time.Duration
 	// EventsWebhook receives every event as a JSON POST; "" only logs them.
 	EventsWebhook string
 	// RateLimit caps each account's calls per second to operations,
@@ -197,7 +201,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	domain := &pca.Service{Store: store, Keys: keyManager, Buckets: bucketChecker{objects}, Region: cfg.Region, ObjectBaseURL: objectBase,
 		OCSPURL: strings.TrimSuffix(cfg.PublicURL, "/") + "/ocsp", Now: cfg.Now, Log: log,
-		RevokedLimit: cfg.RevokedLimit, CertificateLimit: cfg.CertificateLimit, KeyStandards: keyStandards}
+		RevokedLimit: cfg.RevokedLimit, CertificateLimit: cfg.CertificateLimit, KeyStandards: keyStandards, DeltaCRLs: cfg.DeltaCRLs}
 	emitter := events.New(events.Config{Account: cfg.AccountID, Region: cfg.Region, WebhookURL: cfg.EventsWebhook}, log, reg)
 	domain.Events = emitter
 	domain.Objects = objectWriter{objects}
@@ -207,7 +211,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	responder := ocsp.New(ocspBackend{domain}, ocsp.Config{}, reg, log)
 	domain.OCSP = responder
-	crls := crlpub.New(domain, objects, crlpub.Config{Debounce: cfg.CRLDebounce, RetryMax: cfg.CRLRetryMax, Scan: cfg.crlScan}, reg, log)
+	crls := crlpub.New(domain, objects, crlpub.Config{Debounce: cfg.CRLDebounce, RetryMax: cfg.CRLRetryMax, Scan: cfg.crlScan, DeltaBase: cfg.DeltaCRLBase}, reg, log)
 	domain.CRLs = crls
 	opened = append(opened, func() error { domain.Wait(); return nil }) // key generation resumed below
 	if err := errors.Join(domain.ResumeCreation(ctx, staleCreation(cfg)), domain.ResumeAuditReports(ctx, staleCreation(cfg))); err != nil {

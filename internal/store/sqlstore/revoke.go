@@ -80,7 +80,7 @@ func (s *Store) ReservePartition(ctx context.Context, caID, newID string, size i
 }
 
 const crlColumns = `c.account, r.ca_id, r.crl_partition, r.number, r.dirty_since, r.unpublished_since, r.revoked_count, r.revision, r.this_update, r.next_update,
-	r.published_at, r.size_bytes, r.entries, r.location FROM crls r JOIN certificate_authorities c ON c.id = r.ca_id`
+	r.published_at, r.size_bytes, r.entries, r.location, r.base_number, r.base_revision, r.base_this_update FROM crls r JOIN certificate_authorities c ON c.id = r.ca_id`
 
 // CRLStates implements pca.Store.
 func (s *Store) CRLStates(ctx context.Context, caID string) ([]pca.CRLState, error) {
@@ -96,12 +96,13 @@ func (s *Store) CRLStates(ctx context.Context, caID string) ([]pca.CRLState, err
 	var out []pca.CRLState
 	for rows.Next() {
 		var st pca.CRLState
-		var dirty, unpublished, this, next, published int64
-		if err := rows.Scan(&st.Account, &st.CAID, &st.Partition, &st.Number, &dirty, &unpublished, &st.RevokedCount, &st.Revision, &this, &next, &published, &st.SizeBytes, &st.Entries, &st.Location); err != nil {
+		var dirty, unpublished, this, next, published, baseThis int64
+		if err := rows.Scan(&st.Account, &st.CAID, &st.Partition, &st.Number, &dirty, &unpublished, &st.RevokedCount, &st.Revision, &this, &next, &published,
+			&st.SizeBytes, &st.Entries, &st.Location, &st.BaseNumber, &st.BaseRevision, &baseThis); err != nil {
 			return nil, err
 		}
 		st.DirtySince, st.UnpublishedSince = fromMillis(dirty), fromMillis(unpublished)
-		st.ThisUpdate, st.NextUpdate, st.PublishedAt = fromMillis(this), fromMillis(next), fromMillis(published)
+		st.ThisUpdate, st.NextUpdate, st.PublishedAt, st.BaseThisUpdate = fromMillis(this), fromMillis(next), fromMillis(published), fromMillis(baseThis)
 		out = append(out, st)
 	}
 	return out, rows.Err()
@@ -190,10 +191,12 @@ func (s *Store) SaveCRLPublished(ctx context.Context, st pca.CRLState, revision 
 		const unpublished = `CASE WHEN revision = ? THEN 0 ELSE COALESCE((SELECT MIN(c.revoked_at) FROM certificates c
 			WHERE c.ca_id = crls.ca_id AND c.crl_partition = crls.crl_partition AND c.revoked_at > 0 AND c.revoked_seq > ?), ?) END`
 		res, err := s.exec(ctx, tx, `UPDATE crls SET number = ?, this_update = ?, next_update = ?, published_at = ?, size_bytes = ?,
-			entries = ?, location = ?, unpublished_since = `+unpublished+`, dirty_since = `+unpublished+`,
+			entries = ?, location = ?, base_number = ?, base_revision = ?, base_this_update = ?,
+			unpublished_since = `+unpublished+`, dirty_since = `+unpublished+`,
 			revoked_count = ? + revision - ?, lease_holder = '', lease_until = 0
 			WHERE ca_id = ? AND crl_partition = ? AND lease_holder = ? AND number < ?`,
 			st.Number, millis(st.ThisUpdate), millis(st.NextUpdate), millis(st.PublishedAt), st.SizeBytes, st.Entries, st.Location,
+			st.BaseNumber, st.BaseRevision, millis(st.BaseThisUpdate),
 			revision, revision, millis(st.PublishedAt), revision, revision, millis(st.PublishedAt),
 			st.Entries, revision, st.CAID, st.Partition, holder, st.Number)
 		if err != nil {
