@@ -49,6 +49,9 @@ type Config struct {
 	// publishes delta CRLs (default 15 minutes); in between, only the
 	// delta follows revocations.
 	DeltaBase time.Duration
+	// DeltaMax is how many revocations a delta CRL may list before the
+	// complete CRL is rebuilt early (default 10,000).
+	DeltaMax int64
 	// Node names this publisher in CRL leases (default: random).
 	Node string
 }
@@ -136,6 +139,9 @@ func New(domain *pca.Service, objects objstore.Store, cfg Config, reg prometheus
 	}
 	if cfg.DeltaBase == 0 {
 		cfg.DeltaBase = 15 * time.Minute
+	}
+	if cfg.DeltaMax == 0 {
+		cfg.DeltaMax = 10_000
 	}
 	if cfg.Node == "" {
 		b := make([]byte, 8)

@@ -96,7 +96,10 @@ func (p *Publisher) publish(ctx context.Context, k key, force bool) (work time.D
 		return 0, bucket, nil // published since this job was scheduled, by another node perhaps
 	}
 	deltas := p.domain.PublishesDeltas(ca) && k.partition == ""
-	if deltas && !force && prev.BaseNumber > 0 && prev.Location == location && p.now().Sub(prev.BaseThisUpdate) < p.cfg.DeltaBase {
+	// The complete CRL is rebuilt on its cadence, when its delta would grow
+	// past DeltaMax, or when the CRL moved; otherwise only the delta.
+	if deltas && !force && prev.BaseNumber > 0 && prev.Location == location &&
+		p.now().Sub(prev.BaseThisUpdate) < p.cfg.DeltaBase && prev.Revision-prev.BaseRevision <= p.cfg.DeltaMax {
 		work, err := p.publishDelta(leased, prog, k, ca, issuer, signer, prev, location)
 		return work, bucket, err
 	}
