@@ -80,12 +80,11 @@ type Publisher struct {
 	// inflight holds the CRLs being published: one publication per CRL.
 	inflight map[key]bool
 	// Jobs are timed by the wall clock (monotonic), never the domain's,
-	// which may step; spacing holds, per CRL, the earliest time its next
-	// rebuild may start:
-	// rebuilds of a CRL are spaced by nine times the work the last one
-	// took (not its waits on storage), so a huge CRL under a stream of
-	// revocations takes at most a tenth of a worker's time and small CRLs
-	// still follow every revocation at once.
+	// which may step. spacing holds, per CRL, the earliest time its next
+	// rebuild may start: rebuilds of a CRL are spaced by the work the last
+	// one took (not its waits on storage), so a huge CRL under a stream of
+	// revocations takes at most half of one worker, the other workers
+	// serve the other CRLs, and small CRLs follow every revocation at once.
 	spacing map[key]time.Time
 	// failures counts consecutive failed publications, for the backoff.
 	failures map[key]int
@@ -292,7 +291,7 @@ func (p *Publisher) publishJob(ctx context.Context, k key) {
 		}
 		return
 	}
-	p.spacing[k] = end.Add(9 * work)
+	p.spacing[k] = end.Add(work)
 	if j, ok := p.pending[k]; ok && j.due.Before(p.spacing[k]) {
 		j.due = p.spacing[k] // revoked while this build ran
 	}
