@@ -59,6 +59,7 @@ func (p *Publisher) publish(ctx context.Context, k key, force bool) (work time.D
 				text = "Failed to write CRL to S3. Internal failure."
 			}
 			p.emit(p.domain.CAArn(ca), map[string]any{"result": "failure", "reason": text})
+			p.record(ctx, pca.CRLEvent{CAID: k.caID, Partition: k.partition, At: p.now(), Failure: reason, Detail: err.Error()})
 		}
 	}()
 	issuer, err := parseCertificate(ca.Certificate)
@@ -299,9 +300,33 @@ func (p *Publisher) save(ctx context.Context, k key, prev, saved pca.CRLState, r
 	if err != nil {
 		return err
 	}
-	p.m.published(k, earliest(prev.UnpublishedSince, newer), saved.PublishedAt, stats)
+	since := earliest(prev.UnpublishedSince, newer)
+	p.m.published(k, since, saved.PublishedAt, stats)
+	ev := pca.CRLEvent{CAID: k.caID, Partition: k.partition, At: saved.PublishedAt, Number: saved.Number}
+	if !since.IsZero() {
+		ev.Latency = saved.PublishedAt.Sub(since)
+	}
+	p.record(ctx, ev)
 	p.refresh(ctx, k)
 	return nil
+}
+
+// History keeps the publications and failures of CRLs for operators to
+// look at; a store that implements it gets every one.
+type History interface {
+	RecordCRLEvent(ctx context.Context, ev pca.CRLEvent) error
+}
+
+// record adds ev to the store's history, if it keeps one; a failure to
+// record is logged, never a failed publication.
+func (p *Publisher) record(ctx context.Context, ev pca.CRLEvent) {
+	h, ok := p.store.(History)
+	if !ok {
+		return
+	}
+	if err := p.call(context.WithoutCancel(ctx), func(ctx context.Context) error { return h.RecordCRLEvent(ctx, ev) }); err != nil {
+		p.log.Warn("recording a CRL event", "ca", ev.CAID, "partition", ev.Partition, "err", err)
+	}
 }
 
 // earliest is the earlier of two times, zero meaning none.

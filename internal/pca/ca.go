@@ -223,6 +223,22 @@ type CRLState struct {
 	BaseThisUpdate time.Time
 }
 
+// CRLEvent is one publication of a CRL, or one failure to publish it.
+type CRLEvent struct {
+	CAID      string
+	Partition string
+	At        time.Time
+	// Number and Latency describe a CRL published: its number, and the
+	// time from the oldest revocation it was first to list (0: none).
+	Number  int64
+	Latency time.Duration
+	// Failure is the reason a publication failed (the reason label of
+	// openpca_crl_generation_failures_total), "" for a publication;
+	// Detail is the error.
+	Failure string
+	Detail  string
+}
+
 // RevokedEntry is one line of a CRL.
 type RevokedEntry struct {
 	Serial    string // lowercase hex
