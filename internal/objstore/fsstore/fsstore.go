@@ -27,6 +27,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -62,6 +63,13 @@ type Store struct {
 	// guards readOnly.
 	mu       sync.Mutex
 	readOnly map[string]bool
+
+	// commits counts Put commits; each bumps it before it touches an
+	// object or its sidecars. served memoises, for the handler, what it
+	// read about one version of an object, valid only while commits is
+	// unchanged (see openPublic).
+	commits atomic.Uint64
+	served  sync.Map // object name -> *servedVersion
 }
 
 var _ objstore.Store = (*Store)(nil)
@@ -167,6 +175,8 @@ func (s *Store) put(ctx context.Context, name string, body io.ReadSeeker, opts o
 	if err := s.check(name, opts); err != nil {
 		return "", err
 	}
+	s.commits.Add(1)
+	s.served.Clear()
 
 	// Drop stale sidecars before the new content lands and write the new
 	// ones only after, so a crash in between leaves the object private and

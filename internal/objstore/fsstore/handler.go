@@ -22,9 +22,11 @@ import (
 // returns, and it and Last-Modified are recorded when the object is written:
 // file timestamps are too coarse (a few milliseconds) to tell two quick
 // versions of the same size apart, and a stale validator would pin a cached
-// CRL. So a revalidation costs a few small reads and no read of the object;
-// only an object without that record (written by an older version, or cut
-// off by a crash before its record) is hashed, per request.
+// CRL. So a revalidation costs an open and no read of the object; only an
+// object without that record (written by an older version, or cut off by a
+// crash before its record) is hashed, once per version. What the handler
+// read about a version is kept until the next Put, so changes made to the
+// tree behind the store's back may be served only after one.
 //
 // Bodies are sent from the open file (sendfile where the connection allows),
 // with Range and If-Range support, never read into memory.
@@ -68,6 +70,14 @@ func (s *Store) serve(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, "", modified, f)
 }
 
+// servedVersion is what the handler read about one version of an object.
+type servedVersion struct {
+	fi      fs.FileInfo // the version's file
+	hdr     header
+	public  bool
+	commits uint64 // Store.commits before the version was opened
+}
+
 // openPublic opens the public object at name and returns it with its
 // header. The descriptor pins one version whole: Put replaces an object by
 // renaming a new file over it, never by writing in place, so whatever is
@@ -80,22 +90,35 @@ func (s *Store) serve(w http.ResponseWriter, r *http.Request) {
 // new ones after), so a missing ACL fails closed. Otherwise a Put is
 // committing or has committed since, and the object is opened again under
 // the commit lock, where name and its sidecars agree.
+//
+// What was read is kept, so that the next requests for the version cost
+// an open and no sidecar reads. It is used for a file that is the same
+// inode only while no Put has committed since it was read: an inode number
+// is reused only once its file is gone, the file replacing this version
+// was created while this version was linked, and any later file comes with
+// a later commit.
 func (s *Store) openPublic(name string) (*os.File, fs.FileInfo, header, error) {
+	commits := s.commits.Load()
 	f, fi, err := s.openRegular(name)
 	if err != nil {
 		return nil, nil, header{}, err
 	}
+	if v, ok := s.served.Load(name); ok {
+		v := v.(*servedVersion)
+		if v.commits == commits && os.SameFile(v.fi, fi) {
+			return s.admit(f, fi, v)
+		}
+	}
 	public := s.isPublic(name)
 	if h, ok := s.recorded(name, fi); ok {
-		if !public {
-			f.Close()
-			return nil, nil, header{}, objstore.ErrNotFound
-		}
-		return f, fi, h, nil
+		v := &servedVersion{fi: fi, hdr: h, public: public, commits: commits}
+		s.served.Store(name, v)
+		return s.admit(f, fi, v)
 	}
 	f.Close()
 
 	s.mu.Lock()
+	commits = s.commits.Load()
 	f, fi, err = s.openRegular(name)
 	if err != nil {
 		s.mu.Unlock()
@@ -104,13 +127,9 @@ func (s *Store) openPublic(name string) (*os.File, fs.FileInfo, header, error) {
 	public = s.isPublic(name)
 	h, ok := s.recorded(name, fi)
 	s.mu.Unlock()
-	if !public {
-		f.Close()
-		return nil, nil, header{}, objstore.ErrNotFound
-	}
-	if !ok {
+	if public && !ok {
 		// No record: hash the pinned content, outside the lock so that
-		// Puts are not held up for it.
+		// Puts are not held up for it, and once per version.
 		etag, err := hashETag(f)
 		if err != nil {
 			f.Close()
@@ -118,7 +137,18 @@ func (s *Store) openPublic(name string) (*os.File, fs.FileInfo, header, error) {
 		}
 		h = header{ETag: etag}
 	}
-	return f, fi, h, nil
+	v := &servedVersion{fi: fi, hdr: h, public: public, commits: commits}
+	s.served.Store(name, v)
+	return s.admit(f, fi, v)
+}
+
+// admit returns f with v's header if v is public, else closes f.
+func (s *Store) admit(f *os.File, fi fs.FileInfo, v *servedVersion) (*os.File, fs.FileInfo, header, error) {
+	if !v.public {
+		f.Close()
+		return nil, nil, header{}, objstore.ErrNotFound
+	}
+	return f, fi, v.hdr, nil
 }
 
 // openRegular opens the regular file at name. Every failure is
