@@ -27,7 +27,9 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/openpca/openpca/internal/objstore"
 )
@@ -45,6 +47,10 @@ const (
 type header struct {
 	ETag     string            `json:"etag"`
 	Metadata map[string]string `json:"metadata,omitempty"`
+	// Modified is when the object was committed, served as Last-Modified.
+	// It is recorded rather than taken from the file's mtime, which a copy
+	// or restore of the tree rewrites while the ETag stays.
+	Modified time.Time `json:"modified,omitzero"`
 }
 
 // Store keeps objects under one root directory. All access goes through an
@@ -57,6 +63,13 @@ type Store struct {
 	// guards readOnly.
 	mu       sync.Mutex
 	readOnly map[string]bool
+
+	// commits counts Put commits; each bumps it before it touches an
+	// object or its sidecars. served memoises, for the handler, what it
+	// read about one version of an object, valid only while commits is
+	// unchanged (see openPublic).
+	commits atomic.Uint64
+	served  sync.Map // object name -> *servedVersion
 }
 
 var _ objstore.Store = (*Store)(nil)
@@ -146,13 +159,13 @@ func (s *Store) put(ctx context.Context, name string, body io.ReadSeeker, opts o
 		return "", denied(err)
 	}
 	defer s.root.Remove(tmp) // fails harmlessly once renamed
-	hdr, err := json.Marshal(header{ETag: etag, Metadata: opts.Metadata})
-	if err != nil {
-		return "", err
-	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	hdr, err := json.Marshal(header{ETag: etag, Metadata: opts.Metadata, Modified: time.Now().UTC()})
+	if err != nil {
+		return "", err
+	}
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
@@ -162,6 +175,8 @@ func (s *Store) put(ctx context.Context, name string, body io.ReadSeeker, opts o
 	if err := s.check(name, opts); err != nil {
 		return "", err
 	}
+	s.commits.Add(1)
+	s.served.Clear()
 
 	// Drop stale sidecars before the new content lands and write the new
 	// ones only after, so a crash in between leaves the object private and
@@ -377,16 +392,27 @@ func (s *Store) stat(name string) (objstore.ObjectInfo, error) {
 // both since f was opened, and f's open inode cannot be reused meanwhile),
 // else just the ETag, computed from the content.
 func (s *Store) header(name string, f *os.File, fi fs.FileInfo) (header, error) {
-	dir, base := path.Split(name)
-	if b, err := s.root.ReadFile(path.Join(dir, hdrPrefix+base)); err == nil {
-		var h header
-		now, err := s.root.Stat(name)
-		if err == nil && os.SameFile(fi, now) && json.Unmarshal(b, &h) == nil && h.ETag != "" {
-			return h, nil
-		}
+	if h, ok := s.recorded(name, fi); ok {
+		return h, nil
 	}
 	etag, err := hashETag(f)
 	return header{ETag: etag}, err
+}
+
+// recorded returns the header sidecar of the object at name if name still
+// holds fi's file, opened before the sidecar was read.
+func (s *Store) recorded(name string, fi fs.FileInfo) (header, bool) {
+	dir, base := path.Split(name)
+	b, err := s.root.ReadFile(path.Join(dir, hdrPrefix+base))
+	if err != nil {
+		return header{}, false
+	}
+	var h header
+	now, err := s.root.Stat(name)
+	if err != nil || !os.SameFile(fi, now) || json.Unmarshal(b, &h) != nil || h.ETag == "" {
+		return header{}, false
+	}
+	return h, true
 }
 
 // isPublic reports whether the object at name was last put with
