@@ -28,7 +28,7 @@ import (
 	"github.com/openpca/openpca/internal/awsproto"
 	"github.com/openpca/openpca/internal/credentials"
 	"github.com/openpca/openpca/internal/crlpub"
-	"github.com/openpca/openpca/internal/events"
+	"github.com/openpca/openpca/internal/events/webhook"
 	"github.com/openpca/openpca/internal/keys"
 	"github.com/openpca/openpca/internal/keys/pkcs11key"
 	"github.com/openpca/openpca/internal/keys/softkey"
@@ -119,7 +119,7 @@ type Server struct {
 	objects objstore.Store
 	files   *fsstore.Store // the embedded object store; nil when S3 is used
 	crls    *crlpub.Publisher
-	events  *events.Emitter
+	events  *webhook.Emitter
 	ocsp    *ocsp.Responder
 	ready   *readiness
 	// background counts the goroutines Start runs; Close waits for them.
@@ -202,7 +202,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	domain := &pca.Service{Store: store, Keys: keyManager, Buckets: bucketChecker{objects}, Region: cfg.Region, ObjectBaseURL: objectBase,
 		OCSPURL: strings.TrimSuffix(cfg.PublicURL, "/") + "/ocsp", Now: cfg.Now, Log: log,
 		RevokedLimit: cfg.RevokedLimit, CertificateLimit: cfg.CertificateLimit, KeyStandards: keyStandards, DeltaCRLs: cfg.DeltaCRLs}
-	emitter := events.New(events.Config{Account: cfg.AccountID, Region: cfg.Region, WebhookURL: cfg.EventsWebhook}, log, reg)
+	emitter := webhook.New(webhook.Config{Account: cfg.AccountID, Region: cfg.Region, WebhookURL: cfg.EventsWebhook}, log, reg)
 	domain.Events = emitter
 	domain.Objects = objectWriter{objects}
 	domain.TempDir = filepath.Join(cfg.DataDir, "tmp")

@@ -1,4 +1,4 @@
-package events
+package webhook
 
 import (
 	"bytes"
@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/openpca/openpca/internal/events"
 )
 
 const (
@@ -148,11 +150,11 @@ func waitHit(t *testing.T, h *webhook) {
 func TestDetailTypes(t *testing.T) {
 	// The strings AWS documents; rules in EventBridge match them exactly.
 	tests := map[string]string{
-		CAcreation:            "ACM Private CA Creation",
-		CertificateIssuance:   "ACM Private CA Certificate Issuance",
-		CertificateRevocation: "ACM Private CA Certificate Revocation",
-		CRLGeneration:         "ACM Private CA CRL Generation",
-		AuditReportGeneration: "ACM Private CA Audit Report Generation",
+		events.CAcreation:            "ACM Private CA Creation",
+		events.CertificateIssuance:   "ACM Private CA Certificate Issuance",
+		events.CertificateRevocation: "ACM Private CA Certificate Revocation",
+		events.CRLGeneration:         "ACM Private CA CRL Generation",
+		events.AuditReportGeneration: "ACM Private CA Audit Report Generation",
 	}
 	for got, want := range tests {
 		if got != want {
@@ -164,26 +166,26 @@ func TestDetailTypes(t *testing.T) {
 func TestEnvelope(t *testing.T) {
 	tests := []struct {
 		name      string
-		ev        Event
+		ev        events.Event
 		resources string
 		detail    string
 	}{
 		{
 			name:      "revocation",
-			ev:        Event{DetailType: CertificateRevocation, Resources: []string{caArn, certArn}, Detail: map[string]any{"result": "success"}},
+			ev:        events.Event{DetailType: events.CertificateRevocation, Resources: []string{caArn, certArn}, Detail: map[string]any{"result": "success"}},
 			resources: `["` + caArn + `","` + certArn + `"]`,
 			detail:    `{"result":"success"}`,
 		},
 		{
 			name: "CRL failure with a reason",
-			ev: Event{DetailType: CRLGeneration, Resources: []string{caArn},
+			ev: events.Event{DetailType: events.CRLGeneration, Resources: []string{caArn},
 				Detail: map[string]any{"result": "failure", "reason": "Failed to write CRL to S3. Check your S3 bucket permissions."}},
 			resources: `["` + caArn + `"]`,
 			detail:    `{"reason":"Failed to write CRL to S3. Check your S3 bucket permissions.","result":"failure"}`,
 		},
 		{
 			name:      "no resources, no detail",
-			ev:        Event{DetailType: CAcreation},
+			ev:        events.Event{DetailType: events.CAcreation},
 			resources: `[]`,
 			detail:    `{}`,
 		},
@@ -277,7 +279,7 @@ func TestDelivery(t *testing.T) {
 			reg := prometheus.NewRegistry()
 			e := New(Config{WebhookURL: h.URL, MaxAttempts: tc.maxAttempts, Backoff: time.Millisecond, Timeout: 200 * time.Millisecond}, nil, reg)
 			start(t, e)
-			e.Emit(Event{DetailType: CertificateIssuance, Resources: []string{caArn, certArn}, Detail: map[string]any{"result": "success"}})
+			e.Emit(events.Event{DetailType: events.CertificateIssuance, Resources: []string{caArn, certArn}, Detail: map[string]any{"result": "success"}})
 			waitCounts(t, reg, want(tc.delivered, tc.failed, 0))
 			reqs := h.requests()
 			if len(reqs) != tc.attempts {
@@ -322,13 +324,13 @@ func TestBlockedWebhook(t *testing.T) {
 	start(t, e)
 	t.Cleanup(func() { close(release) }) // before the server closes
 
-	e.Emit(Event{DetailType: CAcreation, Resources: []string{caArn}})
+	e.Emit(events.Event{DetailType: events.CAcreation, Resources: []string{caArn}})
 	waitHit(t, h) // now in flight, holding Run
 
 	done := make(chan struct{})
 	go func() {
 		for range 1000 {
-			e.Emit(Event{DetailType: CAcreation, Resources: []string{caArn}})
+			e.Emit(events.Event{DetailType: events.CAcreation, Resources: []string{caArn}})
 		}
 		close(done)
 	}()
@@ -350,13 +352,13 @@ func TestShutdown(t *testing.T) {
 		reg := prometheus.NewRegistry()
 		e := New(Config{WebhookURL: h.URL, QueueSize: 4, Timeout: time.Minute}, nil, reg)
 		stop := start(t, e)
-		e.Emit(Event{DetailType: CAcreation})
+		e.Emit(events.Event{DetailType: events.CAcreation})
 		waitHit(t, h)
-		e.Emit(Event{DetailType: CAcreation})
-		e.Emit(Event{DetailType: CAcreation})
+		e.Emit(events.Event{DetailType: events.CAcreation})
+		e.Emit(events.Event{DetailType: events.CAcreation})
 		stop()
 		waitCounts(t, reg, want(0, 0, 3))
-		e.Emit(Event{DetailType: CAcreation}) // after Run: dropped, not stranded
+		e.Emit(events.Event{DetailType: events.CAcreation}) // after Run: dropped, not stranded
 		waitCounts(t, reg, want(0, 0, 4))
 	})
 	t.Run("waiting to retry", func(t *testing.T) {
@@ -364,7 +366,7 @@ func TestShutdown(t *testing.T) {
 		reg := prometheus.NewRegistry()
 		e := New(Config{WebhookURL: h.URL, Backoff: time.Hour}, nil, reg)
 		stop := start(t, e)
-		e.Emit(Event{DetailType: CAcreation})
+		e.Emit(events.Event{DetailType: events.CAcreation})
 		waitHit(t, h)
 		stop()
 		waitCounts(t, reg, want(0, 0, 1))
@@ -374,7 +376,7 @@ func TestShutdown(t *testing.T) {
 		reg := prometheus.NewRegistry()
 		e := New(Config{WebhookURL: h.URL}, nil, reg)
 		stop := start(t, e)
-		e.Emit(Event{DetailType: CAcreation})
+		e.Emit(events.Event{DetailType: events.CAcreation})
 		waitCounts(t, reg, want(1, 0, 0))
 		stop()
 		if got := counts(t, reg); !reflect.DeepEqual(got, want(1, 0, 0)) {
@@ -389,7 +391,7 @@ func TestLogsOnly(t *testing.T) {
 	e := New(Config{Account: "123456789012", Region: "eu-west-1"}, slog.New(slog.NewJSONHandler(&logs, nil)), reg)
 	stop := start(t, e)
 	for range 3000 { // more than the default queue: nothing is queued
-		e.Emit(Event{DetailType: CRLGeneration, Resources: []string{caArn}, Detail: map[string]any{"result": "success"}})
+		e.Emit(events.Event{DetailType: events.CRLGeneration, Resources: []string{caArn}, Detail: map[string]any{"result": "success"}})
 	}
 	stop()
 	if got := counts(t, reg); !reflect.DeepEqual(got, want(0, 0, 0)) {
@@ -402,7 +404,7 @@ func TestLogsOnly(t *testing.T) {
 
 func TestNilLoggerAndRegisterer(t *testing.T) {
 	e := New(Config{}, nil, nil)
-	e.Emit(Event{DetailType: CAcreation})
+	e.Emit(events.Event{DetailType: events.CAcreation})
 }
 
 func TestUnmarshallableDetail(t *testing.T) {
@@ -410,8 +412,8 @@ func TestUnmarshallableDetail(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	e := New(Config{WebhookURL: h.URL}, nil, reg)
 	start(t, e)
-	e.Emit(Event{DetailType: CAcreation, Detail: map[string]any{"f": func() {}}})
-	e.Emit(Event{DetailType: CAcreation, Detail: map[string]any{"result": "success"}})
+	e.Emit(events.Event{DetailType: events.CAcreation, Detail: map[string]any{"f": func() {}}})
+	e.Emit(events.Event{DetailType: events.CAcreation, Detail: map[string]any{"result": "success"}})
 	waitCounts(t, reg, want(1, 1, 0))
 	if n := len(h.requests()); n != 1 {
 		t.Errorf("%d requests, want 1", n)
