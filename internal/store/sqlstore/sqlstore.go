@@ -481,23 +481,6 @@ func (s *Store) PurgeCA(ctx context.Context, account, id string) error {
 	return err
 }
 
-// PurgeDeletedBefore implements pca.Store.
-func (s *Store) PurgeDeletedBefore(ctx context.Context, t time.Time) (int, error) {
-	var n int64
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := s.exec(ctx, tx, `DELETE FROM certificate_authorities WHERE status = 'DELETED' AND restorable_until > 0 AND restorable_until <= ?`, millis(t))
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
-	})
-	if n > 0 {
-		s.cas.invalidate("")
-	}
-	return int(n), err
-}
-
 // millis stores a time as Unix milliseconds, 0 for the zero time.
 func millis(t time.Time) int64 {
 	if t.IsZero() {
