@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 20000x
 
-.PHONY: build run test fuzz generate check-generated bench
+.PHONY: build run test test-quick fuzz generate check-generated bench
 
 build:
 	$(GO) build -o bin/openpca ./cmd/openpca
@@ -15,6 +15,12 @@ run: build
 # with the S3-compatible test server started (and built once) by the script.
 test:
 	./scripts/test.sh
+
+# The inner loop (under a minute): every package's own tests, without the
+# real-client suites of internal/server and cmd/openpca or the test servers
+# (tests that need one skip).
+test-quick:
+	$(GO) test $$($(GO) list ./... | grep -v -e /internal/server$$ -e /cmd/openpca$$)
 
 # Short runs of every fuzz target, on top of the committed seed corpora.
 fuzz:
