@@ -40,6 +40,12 @@ type Store interface {
 	CertificatePage(ctx context.Context, caID, prefix, status, after string, now time.Time, limit int) ([]*pca.Certificate, string, error)
 	// AuditReports returns a CA's latest audit reports, newest first.
 	AuditReports(ctx context.Context, caID string, limit int) ([]*pca.AuditReport, error)
+	// CRLEvents returns the newest limit of a CA's CRL publications and
+	// failed publications since a time, oldest first.
+	CRLEvents(ctx context.Context, caID string, since time.Time, limit int) ([]pca.CRLEvent, error)
+	// RevocationsPerHour counts a CA's revocations in each of hours hours
+	// from since.
+	RevocationsPerHour(ctx context.Context, caID string, since time.Time, hours int) ([]int64, error)
 }
 
 // Objects reads audit reports from the object store.

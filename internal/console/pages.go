@@ -218,6 +218,10 @@ type crlView struct {
 	Overdue       bool
 	PendingSince  time.Time
 	PendingForAge string
+	// Failure is the CRL's last failed publication of the last day, nil
+	// for none; Recovered says a publication followed it.
+	Failure   *pca.CRLEvent
+	Recovered bool
 }
 
 type caPageData struct {
@@ -230,13 +234,22 @@ type caPageData struct {
 	CanDownload bool
 }
 
-func (c *Console) crlViews(states []pca.CRLState) []crlView {
+// crlViews describes a CA's CRLs, with the last failure of each among
+// events (the CA's CRL history, oldest first).
+func (c *Console) crlViews(states []pca.CRLState, events []pca.CRLEvent) []crlView {
 	now := c.now()
 	var out []crlView
 	for _, st := range states {
-		v := crlView{Partition: st.Partition, State: st, PendingSince: st.UnpublishedSince}
-		if v.Partition == "" {
-			v.Partition = "complete"
+		v := crlView{Partition: partitionName(st.Partition), State: st, PendingSince: st.UnpublishedSince}
+		for i := range events {
+			ev := &events[i]
+			switch {
+			case ev.Partition != st.Partition:
+			case ev.Failure != "":
+				v.Failure, v.Recovered = ev, false
+			case v.Failure != nil:
+				v.Recovered = true
+			}
 		}
 		v.Overdue = !st.NextUpdate.IsZero() && now.After(st.NextUpdate)
 		if !st.UnpublishedSince.IsZero() {
@@ -260,10 +273,14 @@ func (c *Console) caPage(w http.ResponseWriter, r *http.Request, cur *current) {
 		d.Issuer = d.CA.cert.Issuer.String()
 	}
 	states, err := c.cfg.Domain.CRLStates(r.Context(), cur.who.Caller, arn)
+	var events []pca.CRLEvent
 	if err != nil {
 		d.CRLError = err.Error()
+	} else if events, err = c.cfg.Store.CRLEvents(r.Context(), ca.ID, c.now().Add(-chartHours*time.Hour), maxChartEvents); err != nil {
+		c.internal(w, r, err)
+		return
 	}
-	d.CRLs = c.crlViews(states)
+	d.CRLs = c.crlViews(states, events)
 	if _, err := c.cfg.Domain.Authorized(r.Context(), cur.who.Caller, "DescribeCertificateAuthorityAuditReport", arn); err != nil {
 		d.ReportError = err.Error()
 	} else if d.Reports, err = c.cfg.Store.AuditReports(r.Context(), ca.ID, 20); err != nil {
@@ -281,6 +298,8 @@ type crlsCA struct {
 	CA    *caView
 	CRLs  []crlView
 	Error string
+	// Latency and Revocations chart the last day.
+	Latency, Revocations *chart
 }
 
 func (c *Console) crls(w http.ResponseWriter, r *http.Request, cur *current) {
@@ -290,12 +309,30 @@ func (c *Console) crls(w http.ResponseWriter, r *http.Request, cur *current) {
 		return
 	}
 	var d crlsData
+	// The charts span whole hours, the current one last.
+	from := c.now().Truncate(time.Hour).Add(-(chartHours - 1) * time.Hour)
 	for _, v := range cas {
+		e := crlsCA{CA: v}
+		// What the caller may see of the history is what it may see of
+		// the CRLs: the store is read only once the domain allowed that.
 		states, err := c.cfg.Domain.CRLStates(r.Context(), cur.who.Caller, v.ARN)
-		e := crlsCA{CA: v, CRLs: c.crlViews(states)}
 		if err != nil {
 			e.Error = err.Error()
+			d.CAs = append(d.CAs, e)
+			continue
 		}
+		events, err := c.cfg.Store.CRLEvents(r.Context(), v.ID, from, maxChartEvents)
+		if err != nil {
+			c.internal(w, r, err)
+			return
+		}
+		counts, err := c.cfg.Store.RevocationsPerHour(r.Context(), v.ID, from, chartHours)
+		if err != nil {
+			c.internal(w, r, err)
+			return
+		}
+		e.CRLs = c.crlViews(states, events)
+		e.Latency, e.Revocations = latencyChart(events, from), revocationChart(counts, from)
 		d.CAs = append(d.CAs, e)
 	}
 	c.render(w, r, http.StatusOK, "crls", "CRL freshness", cur, d)

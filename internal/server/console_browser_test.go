@@ -246,16 +246,28 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// The CRL page shows the publication, then nothing pending.
 	crlRow := fmt.Sprintf(`section.crl-ca[data-arn=%q] tr.crl[data-partition="complete"]`, rootArn)
+	points := fmt.Sprintf("'section.crl-ca[data-arn=%q] svg circle.point'", rootArn)
+	bars := fmt.Sprintf("'section.crl-ca[data-arn=%q] svg rect.bar'", rootArn)
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		b.run("CRL page", chromedp.Navigate(base+"/console/crls"), chromedp.WaitVisible(chromedp.CSS(crlRow)))
-		if b.text(crlRow+" td.entries") == "1" && b.text(crlRow+" td.pending") == "none" {
+		if b.text(crlRow+" td.entries") == "1" && b.text(crlRow+" td.pending") == "none" && b.eval(`document.querySelectorAll(`+points+`).length`) == 1.0 {
 			break
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("the CRL page does not show the revocation published: %s", b.text(crlRow))
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+	// The charts are laid out (the CSP lets their inline SVG and the
+	// stylesheet through): the point and the hour's bar have a size.
+	if w, _ := b.eval(`document.querySelector(` + points + `).getBoundingClientRect().width`).(float64); w < 2 {
+		b.snap("crl-charts")
+		t.Fatalf("the latency point is %v wide", w)
+	}
+	if h, _ := b.eval(`Math.max(...[...document.querySelectorAll(` + bars + `)].map(r => r.getBoundingClientRect().height))`).(float64); h < 20 {
+		b.snap("crl-charts")
+		t.Fatalf("the tallest revocation bar is %v high", h)
 	}
 	b.run("sign out", chromedp.Click(chromedp.CSS("#sign-out")), chromedp.WaitVisible(chromedp.CSS("#access_key_id")))
 

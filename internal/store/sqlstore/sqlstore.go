@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/openpca/openpca/internal/pca"
@@ -63,6 +64,9 @@ type Store struct {
 	// be committed. Only purging a CA deletes them, and CA ids are never
 	// reused, so the memory never goes stale.
 	crlRows sync.Map
+	// eventsPruned is the time (Unix milliseconds) of the CRL event whose
+	// recording last pruned the history (crlevents.go).
+	eventsPruned atomic.Int64
 	// writes feeds the group-commit writer (writer.go); quit asks it to
 	// stop and stopped closes when it has.
 	writes  chan writeReq

@@ -38,6 +38,8 @@ func Run(t *testing.T, open func(t *testing.T) pca.Store) {
 		"ResourcePolicy":             testResourcePolicy,
 		"Permissions":                testPermissions,
 		"Principals":                 testPrincipals,
+		"CRLHistory":                 testCRLHistory,
+		"RevocationsPerHour":         testRevocationsPerHour,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
