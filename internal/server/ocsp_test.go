@@ -182,19 +182,7 @@ func TestOCSPAcrossNodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	status := func() int {
-		resp, err := http.Get(a.ts.URL + "/ocsp/" + url.PathEscape(base64.StdEncoding.EncodeToString(req)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		parsed, err := xocsp.ParseResponseForCert(body, leaf.cert, root.cert)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return parsed.Status
-	}
+	status := func() int { return ocspGETStatus(t, a.ts.URL, req, leaf.cert, root.cert) }
 	if got := status(); got != xocsp.Good {
 		t.Fatalf("before revocation node A answers %d", got)
 	}
@@ -221,19 +209,7 @@ func TestOCSPCachedAnswerRevokedAtOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	status := func() int {
-		resp, err := http.Get(e.ts.URL + "/ocsp/" + url.PathEscape(base64.StdEncoding.EncodeToString(req)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		parsed, err := xocsp.ParseResponseForCert(body, leaf.cert, root.cert)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return parsed.Status
-	}
+	status := func() int { return ocspGETStatus(t, e.ts.URL, req, leaf.cert, root.cert) }
 	for range 2 { // the second answer comes from the cache
 		if got := status(); got != xocsp.Good {
 			t.Fatalf("before revocation: status %d", got)
@@ -245,4 +221,21 @@ func TestOCSPCachedAnswerRevokedAtOnce(t *testing.T) {
 	if got := status(); got != xocsp.Revoked {
 		t.Fatalf("straight after the revocation: status %d, want revoked", got)
 	}
+}
+
+// ocspGETStatus sends an OCSP request by GET, as caches like it, and
+// returns the certificate status of the answer.
+func ocspGETStatus(t *testing.T, base string, req []byte, cert, issuer *x509.Certificate) int {
+	t.Helper()
+	resp, err := http.Get(base + "/ocsp/" + url.PathEscape(base64.StdEncoding.EncodeToString(req)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	parsed, err := xocsp.ParseResponseForCert(body, cert, issuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return parsed.Status
 }
