@@ -37,7 +37,7 @@ type Keys func(ctx context.Context, accessKeyID string) (id Identity, ok bool, e
 type Store interface {
 	// CertificatePage returns a page of a CA's certificates in serial
 	// order and the serial the next page starts after ("" at the end).
-	CertificatePage(ctx context.Context, caID, prefix, status, after string, now time.Time, limit int) ([]*pca.Certificate, string, error)
+	CertificatePage(ctx context.Context, caID, prefix, name, status, after string, now time.Time, limit int) ([]*pca.Certificate, string, error)
 	// AuditReports returns a CA's latest audit reports, newest first.
 	AuditReports(ctx context.Context, caID string, limit int) ([]*pca.AuditReport, error)
 	// CRLEvents returns the newest limit of a CA's CRL publications and

@@ -365,6 +365,7 @@ type certRow struct {
 type certsData struct {
 	CA      *caView
 	Serial  string
+	Name    string
 	Status  string
 	Rows    []certRow
 	Next    string
@@ -394,9 +395,10 @@ func (c *Console) certificates(w http.ResponseWriter, r *http.Request, cur *curr
 		c.fail(w, r, http.StatusBadRequest, "Invalid request", "A serial number is hexadecimal, with or without colons.")
 		return
 	}
+	d.Name = strings.TrimSpace(q.Get("name"))
 	after, _ := normalizeSerial(q.Get("after"))
 	now := c.now()
-	page, next, err := c.cfg.Store.CertificatePage(r.Context(), ca.ID, prefix, d.Status, after, now, pageSize)
+	page, next, err := c.cfg.Store.CertificatePage(r.Context(), ca.ID, prefix, d.Name, d.Status, after, now, pageSize)
 	if err != nil {
 		c.internal(w, r, err)
 		return
@@ -415,6 +417,9 @@ func (c *Console) certificates(w http.ResponseWriter, r *http.Request, cur *curr
 		}
 		if d.Serial != "" {
 			v.Set("serial", d.Serial)
+		}
+		if d.Name != "" {
+			v.Set("name", d.Name)
 		}
 		d.Next = "?" + v.Encode()
 		if len(page) < pageSize {

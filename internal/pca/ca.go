@@ -171,6 +171,9 @@ type Certificate struct {
 	// issuance; "" for a COMPLETE CRL.
 	Partition   string
 	TemplateArn string
+	// Names are the names the certificate is for, for search: subject
+	// common name and subject alternative names, lowercase, one per line.
+	Names string
 	// NamesCRL says a new certificate names its CRL (Partition's) in a
 	// distribution point. AWS publishes a CRL only once a certificate
 	// refers to it, so saving such a certificate records its CRL as due.

@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -154,7 +155,7 @@ func (s *Service) issue(ctx context.Context, ca *CA, req IssueRequest) (string, 
 			return "", Errorf(KindInvalidArgs, "The requested certificate would not be valid under RFC 5280: %v", strings.TrimPrefix(err.Error(), "issuance: "))
 		}
 		cert := &Certificate{CAID: ca.ID, Serial: serialHex(serial.Bytes()), DER: der, IssuedAt: now, NotBefore: nb, NotAfter: na,
-			Partition: partition, TemplateArn: s.templateArn(tmpl), NamesCRL: len(cdp) > 0}
+			Partition: partition, TemplateArn: s.templateArn(tmpl), Names: certificateNames(der), NamesCRL: len(cdp) > 0}
 		limit := s.CertificateLimit
 		if limit == 0 {
 			limit = DefaultCertificateLimit
@@ -189,6 +190,23 @@ func (s *Service) ocspURLs(ca *CA, selfSign bool) []string {
 		return []string{"http://" + o.OcspCustomCname}
 	}
 	return []string{strings.TrimSuffix(s.OCSPURL, "/")}
+}
+
+// certificateNames lists what a certificate is for, as Certificate.Names.
+func certificateNames(der []byte) string {
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		return ""
+	}
+	names := append([]string{c.Subject.CommonName}, c.DNSNames...)
+	names = append(names, c.EmailAddresses...)
+	for _, ip := range c.IPAddresses {
+		names = append(names, ip.String())
+	}
+	for _, u := range c.URIs {
+		names = append(names, u.String())
+	}
+	return strings.ToLower(strings.Join(slices.DeleteFunc(names, func(n string) bool { return n == "" }), "\n"))
 }
 
 // templateArn names a template as AWS's audit reports do.

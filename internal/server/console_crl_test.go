@@ -2,6 +2,7 @@ package server
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -92,3 +93,26 @@ func TestConsoleCRLHistory(t *testing.T) {
 
 // chartBars is the number of hours the revocation chart shows.
 const chartBars = 24
+
+// A CA's certificates can be found by any part of their subject's common
+// name or alternative names, case aside.
+func TestConsoleFindsCertificatesByName(t *testing.T) {
+	e := newTestEnv(t)
+	c := e.rootClient(protocols[1].opt)
+	caArn, _ := bootstrapRoot(t, c, types.KeyAlgorithmEcPrime256v1, types.SigningAlgorithmSha256withecdsa)
+	sig := types.SigningAlgorithmSha256withecdsa
+	web := issue(t, c, caArn, &acmpca.IssueCertificateInput{Csr: newCSR(t, newKey(t, types.KeyAlgorithmEcPrime256v1), sig, "web", "www.Shop.example"), SigningAlgorithm: sig})
+	other := issue(t, c, caArn, &acmpca.IssueCertificateInput{Csr: newCSR(t, newKey(t, types.KeyAlgorithmEcPrime256v1), sig, "mail", "mail.example"), SigningAlgorithm: sig})
+	root := consoleClient(t)
+	consoleSignIn(t, root, e.ts.URL, e.srv.Key.AccessKeyID, e.srv.Key.SecretAccessKey)
+	list := e.ts.URL + "/console/ca/" + testAccount + "/" + caArn[strings.LastIndex(caArn, "/")+1:] + "/certificates"
+	for query, want := range map[string][]issued{"shop.EXAMPLE": {web}, "mail": {other}, "example": {web, other}, "nothing": nil} {
+		_, page := getPage(t, root, list+"?name="+query)
+		for _, cert := range []issued{web, other} {
+			listed := strings.Contains(page, `data-serial="`+serialOf(cert.arn)+`"`)
+			if listed != slices.Contains(want, cert) {
+				t.Fatalf("search %q: %s listed=%v", query, cert.cert.Subject.CommonName, listed)
+			}
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/openpca/openpca/internal/pca"
@@ -18,18 +19,21 @@ const ConsoleScanLimit = 5000
 
 // CertificatePage returns up to limit certificates of a CA in serial order
 // (as text), after the serial after ("" for the first page), whose serial
-// starts with prefix (lowercase hex, "" for any) and whose state at now is
+// starts with prefix (lowercase hex, "" for any), one of whose names
+// (subject common name or alternative names, see pca.Certificate.Names)
+// contains name (case-insensitive, "" for any), and whose state at now is
 // status: "" for any, "valid", "expired" (and not revoked) or "revoked".
 // It walks the (ca_id, serial) primary key from after, reading at most
 // ConsoleScanLimit rows, and returns the serial the next page starts after,
 // "" when no rows remain.
-func (s *Store) CertificatePage(ctx context.Context, caID, prefix, status, after string, now time.Time, limit int) ([]*pca.Certificate, string, error) {
+func (s *Store) CertificatePage(ctx context.Context, caID, prefix, name, status, after string, now time.Time, limit int) ([]*pca.Certificate, string, error) {
 	match, err := statusMatcher(status, millis(now))
 	if err != nil {
 		return nil, "", err
 	}
-	query := `SELECT serial, revoked_at, not_after FROM certificates WHERE ca_id = ? AND serial > ?`
+	query := `SELECT serial, revoked_at, not_after, names FROM certificates WHERE ca_id = ? AND serial > ?`
 	args := []any{caID, after}
+	name = strings.ToLower(name)
 	if prefix != "" {
 		// Every hex string that starts with prefix sorts in [prefix, prefix+"g").
 		query += ` AND serial >= ? AND serial < ?`
@@ -45,15 +49,16 @@ func (s *Store) CertificatePage(ctx context.Context, caID, prefix, status, after
 	var last, next string
 	scanned := 0
 	for rows.Next() {
-		var serial string
+		var serial, names string
 		var revoked, notAfter int64
-		if err := rows.Scan(&serial, &revoked, &notAfter); err != nil {
+		if err := rows.Scan(&serial, &revoked, &notAfter, &names); err != nil {
 			rows.Close()
 			return nil, "", err
 		}
 		scanned++
 		last = serial
-		if !match(revoked, notAfter) {
+		// Names are matched here, not in SQL, so the scan stays bounded.
+		if !match(revoked, notAfter) || name != "" && !strings.Contains(names, name) {
 			continue
 		}
 		if len(serials) == limit {

@@ -69,7 +69,7 @@ func TestCertificatePage(t *testing.T) {
 			if pages > n {
 				t.Fatal("paging does not end")
 			}
-			page, next, err := s.CertificatePage(ctx, ca.ID, prefix, status, after, now, 50)
+			page, next, err := s.CertificatePage(ctx, ca.ID, prefix, "", status, after, now, 50)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -110,7 +110,7 @@ func TestCertificatePage(t *testing.T) {
 		})
 	}
 	t.Run("PageHasDER", func(t *testing.T) {
-		page, _, err := s.CertificatePage(ctx, ca.ID, "", "revoked", "", now, 1)
+		page, _, err := s.CertificatePage(ctx, ca.ID, "", "", "revoked", "", now, 1)
 		if err != nil || len(page) != 1 || page[0].RevocationReason != "KEY_COMPROMISE" || len(page[0].DER) != 2 {
 			t.Fatalf("%v %+v", err, page)
 		}

@@ -242,8 +242,8 @@ func (s *Store) CreateCertificate(ctx context.Context, c *pca.Certificate, idem 
 		if limit > 0 && issued > limit {
 			return pca.ErrLimit // the savepoint's rollback undoes the count
 		}
-		if _, err := s.exec(ctx, tx, `INSERT INTO certificates (ca_id, serial, der, issued_at, not_before, not_after, crl_partition, template_arn) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			c.CAID, c.Serial, c.DER, millis(c.IssuedAt), millis(c.NotBefore), millis(c.NotAfter), c.Partition, c.TemplateArn); err != nil || !c.NamesCRL {
+		if _, err := s.exec(ctx, tx, `INSERT INTO certificates (ca_id, serial, der, issued_at, not_before, not_after, crl_partition, template_arn, names) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.CAID, c.Serial, c.DER, millis(c.IssuedAt), millis(c.NotBefore), millis(c.NotAfter), c.Partition, c.TemplateArn, c.Names); err != nil || !c.NamesCRL {
 			return err
 		}
 		// Look before inserting (in memory, then in the table): an insert,
