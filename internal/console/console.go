@@ -28,9 +28,11 @@ type Identity struct {
 	Caller pca.Caller
 }
 
-// Keys finds the identity of an access key, as the API's signature check
-// does; ok is false for an unknown key.
-type Keys func(ctx context.Context, accessKeyID string) (id Identity, ok bool, err error)
+// Keys finds the identity of an access key, with its session token for
+// temporary credentials ("" for long-lived keys), as the API's signature
+// check does; ok is false for an unknown key and for an invalid or expired
+// token.
+type Keys func(ctx context.Context, accessKeyID, sessionToken string) (id Identity, ok bool, err error)
 
 // Store is what the console reads beyond the domain's operations, always
 // after the domain has authorized the caller on the CA.
@@ -190,7 +192,7 @@ func (c *Console) signedIn(h func(http.ResponseWriter, *http.Request, *current))
 		}
 		// The key is looked up on every request (through the principals
 		// cache), so a deleted key or changed policy applies at once.
-		who, ok, err := c.cfg.Keys(r.Context(), sess.accessKeyID)
+		who, ok, err := c.cfg.Keys(r.Context(), sess.accessKeyID, sess.sessionToken)
 		if err != nil {
 			c.internal(w, r, err)
 			return
@@ -232,9 +234,10 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	id := strings.TrimSpace(r.PostFormValue("access_key_id"))
 	secret := r.PostFormValue("secret_access_key")
+	sessionToken := strings.TrimSpace(r.PostFormValue("session_token"))
 	who, ok, err := Identity{}, false, error(nil)
-	if id != "" && len(id) <= 128 {
-		who, ok, err = c.cfg.Keys(r.Context(), id)
+	if id != "" && len(id) <= 128 && len(sessionToken) <= 4096 {
+		who, ok, err = c.cfg.Keys(r.Context(), id, sessionToken)
 	}
 	if err != nil {
 		c.internal(w, r, err)
@@ -246,7 +249,7 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		again(http.StatusUnauthorized, id, "The access key ID or secret access key is not valid.")
 		return
 	}
-	token, _ := c.sessions.create(id, c.cfg.SessionTTL, time.Now())
+	token, _ := c.sessions.create(id, sessionToken, c.cfg.SessionTTL, time.Now())
 	if token == "" {
 		again(http.StatusServiceUnavailable, id, "Too many people are signed in. Try again later.")
 		return

@@ -36,8 +36,12 @@ const (
 
 type session struct {
 	accessKeyID string
-	csrf        string
-	expires     time.Time
+	// sessionToken is the token of temporary credentials ("" for a
+	// long-lived key); each request resolves it again, so the console
+	// session ends when the credentials expire.
+	sessionToken string
+	csrf         string
+	expires      time.Time
 }
 
 type sessions struct {
@@ -55,7 +59,7 @@ func tokenKey(token string) [32]byte { return sha256.Sum256([]byte(token)) }
 
 // create starts a session and returns its cookie token, or "" when the
 // table is full of live sessions.
-func (s *sessions) create(accessKeyID string, ttl time.Duration, now time.Time) (string, *session) {
+func (s *sessions) create(accessKeyID, sessionToken string, ttl time.Duration, now time.Time) (string, *session) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.m == nil {
@@ -72,7 +76,7 @@ func (s *sessions) create(accessKeyID string, ttl time.Duration, now time.Time) 
 		}
 	}
 	token := newToken()
-	sess := &session{accessKeyID: accessKeyID, csrf: newToken(), expires: now.Add(ttl)}
+	sess := &session{accessKeyID: accessKeyID, sessionToken: sessionToken, csrf: newToken(), expires: now.Add(ttl)}
 	s.m[tokenKey(token)] = sess
 	return token, sess
 }

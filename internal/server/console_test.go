@@ -51,12 +51,42 @@ func postForm(t *testing.T, c *http.Client, u string, form url.Values) (*http.Re
 // consoleSignIn signs c in and returns the answer to the sign-in POST.
 func consoleSignIn(t *testing.T, c *http.Client, base, id, secret string) (*http.Response, string) {
 	t.Helper()
+	return consoleSignInSession(t, c, base, id, secret, "")
+}
+
+// consoleSignInSession signs in with temporary credentials.
+func consoleSignInSession(t *testing.T, c *http.Client, base, id, secret, token string) (*http.Response, string) {
+	t.Helper()
 	_, form := getPage(t, c, base+"/console/sign-in")
 	m := csrfField.FindStringSubmatch(form)
 	if m == nil {
 		t.Fatalf("sign-in form without a CSRF token: %s", form)
 	}
-	return postForm(t, c, base+"/console/sign-in", url.Values{"csrf": {m[1]}, "access_key_id": {id}, "secret_access_key": {secret}})
+	return postForm(t, c, base+"/console/sign-in", url.Values{"csrf": {m[1]}, "access_key_id": {id}, "secret_access_key": {secret}, "session_token": {token}})
+}
+
+// Temporary credentials from STS sign in too, as the role's session: the
+// console shows what the role may see, and a wrong token is refused.
+func TestConsoleSignInWithTemporaryCredentials(t *testing.T) {
+	e := newTestEnv(t)
+	c := e.rootClient(protocols[0].opt)
+	caArn, _ := bootstrapRoot(t, c, types.KeyAlgorithmEcPrime256v1, types.SigningAlgorithmSha256withecdsa)
+	roleArn := e.role(t, "console-viewer", trustAWS("arn:aws:iam::"+testAccount+":root", ""), allowPCA)
+	creds := e.assume(t, roleArn, "operator")
+	if resp, _ := consoleSignInSession(t, consoleClient(t), e.ts.URL, creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken+"x"); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("a wrong session token: status %d", resp.StatusCode)
+	}
+	if resp, _ := consoleSignIn(t, consoleClient(t), e.ts.URL, creds.AccessKeyID, creds.SecretAccessKey); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("temporary credentials without their token: status %d", resp.StatusCode)
+	}
+	browser := consoleClient(t)
+	if resp, body := consoleSignInSession(t, browser, e.ts.URL, creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-in with temporary credentials: %d %s", resp.StatusCode, body)
+	}
+	_, page := getPage(t, browser, e.ts.URL+"/console/cas")
+	if !strings.Contains(page, caArn[strings.LastIndex(caArn, "/")+1:]) {
+		t.Fatalf("the role's session does not see the CA:\n%s", page)
+	}
 }
 
 // Sign-in proves the secret, sets a strict session cookie, is refused

@@ -319,7 +319,7 @@ func New(ctx context.Context, cfg Config) (_ *Server, err error) {
 	})
 
 	mux := http.NewServeMux()
-	operatorConsole, err := newConsole(domain, store, objects, key, rootCaller, resolver, cfg.Now, log)
+	operatorConsole, err := newConsole(domain, store, objects, key, rootCaller, resolver, tokens, cfg.Now, log)
 	if err != nil {
 		return nil, err
 	}
