@@ -20,6 +20,7 @@ mutants=(
 	"crl-lease-renewed-without-progress|internal/crlpub/lease.go|s/if idle := prog.idle(); idle > p.cfg.Stall {/if idle := prog.idle(); idle > 100*p.cfg.Stall {/|./internal/server/|TestCRLDrillThreeNodesOneBlackHoled"
 	"crl-one-worker|internal/crlpub/crlpub.go|s/cfg.Workers = 4/cfg.Workers = 1/|./internal/server/|TestCRLDrillBlackHoleOneBucket"
 	"crl-spacing-counts-waits|internal/crlpub/publish.go|s/work = time.Since(began)/work = 20 * time.Second/|./internal/server/|TestCRLDrillFrozenS3"
+	"issuance-not-linted|internal/pca/issue.go|s/if err := issuance.Lint(der); err != nil {/if err := error(nil); err != nil {/|./internal/server/|TestLintRefusesIssuance"
 	"revoke-not-scheduling|internal/pca/revoke.go|s/s.CRLs.Revoked(ca.Account, ca.ID, cert.Partition, cert.RevokedAt)/_ = cert/|./internal/server/|TestCRLFollowsRevocationWithoutScan"
 	"ocsp-not-invalidated|internal/pca/revoke.go|s/s.OCSP.Revoked(ca.ID, hex)/_ = hex/|./internal/server/|TestOCSPCachedAnswerRevokedAtOnce"
 	"store-revocation-not-due|internal/store/sqlstore/revoke.go|s/dirty_since = CASE WHEN crls.dirty_since = 0 THEN excluded.dirty_since ELSE crls.dirty_since END,/dirty_since = crls.dirty_since,/|./internal/store/sqlite/|TestConformance"

@@ -490,3 +490,33 @@ func TestLegitimateNamesIssue(t *testing.T) {
 		check(t, fromAPI.cert)
 	})
 }
+
+// Every certificate is linted before it is stored: one that only zlint
+// refuses (name constraints in an end-entity certificate, from an API
+// passthrough custom extension) is InvalidArgsException, and nothing is
+// stored.
+func TestLintRefusesIssuance(t *testing.T) {
+	e := newTestEnv(t)
+	c := e.rootClient(protocols[0].opt)
+	sig := types.SigningAlgorithmSha256withecdsa
+	rootArn, _ := bootstrapRoot(t, c, types.KeyAlgorithmEcPrime256v1, sig)
+	// NameConstraints ::= SEQUENCE { permittedSubtrees [0] { GeneralSubtree { dNSName "example.com" } } }
+	nc, err := asn1.Marshal(struct {
+		Permitted []struct {
+			Base asn1.RawValue
+		} `asn1:"optional,tag:0"`
+	}{Permitted: []struct{ Base asn1.RawValue }{{Base: asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 2, Bytes: []byte("example.com")}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := storedCertificates(t, e, rootArn)
+	_, err = c.IssueCertificate(context.Background(), &acmpca.IssueCertificateInput{
+		CertificateAuthorityArn: &rootArn, SigningAlgorithm: sig,
+		Csr:         newCSR(t, newKey(t, types.KeyAlgorithmEcPrime256v1), sig, "lint.example.com", "lint.example.com"),
+		TemplateArn: aws.String(templatePrefix + "BlankEndEntityCertificate_APIPassthrough/V1"),
+		ApiPassthrough: &types.ApiPassthrough{Extensions: &types.Extensions{CustomExtensions: []types.CustomExtension{{
+			ObjectIdentifier: aws.String("2.5.29.30"), Critical: aws.Bool(true), Value: aws.String(base64.StdEncoding.EncodeToString(nc))}}}},
+		Validity: &types.Validity{Type: types.ValidityPeriodTypeDays, Value: aws.Int64(1)},
+	})
+	wantRefused(t, e, rootArn, before, err, "InvalidArgsException", "RFC 5280")
+}
