@@ -360,17 +360,15 @@ func (p *Publisher) scan(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, callTimeout)
 	defer cancel()
 	now := p.now()
+	list, err := p.domain.OperationalCAs(ctx)
+	if err != nil {
+		p.log.Error("listing CAs", "err", err)
+		return
+	}
 	cas := map[string]bool{}
-	for _, status := range []pca.Status{pca.StatusActive, pca.StatusDisabled} {
-		list, err := p.store.CAsInStatus(ctx, status)
-		if err != nil {
-			p.log.Error("listing CAs", "err", err)
-			return
-		}
-		for _, ca := range list {
-			if ca.PublishesCRLs(now) {
-				cas[ca.ID] = true
-			}
+	for _, ca := range list {
+		if ca.PublishesCRLs(now) {
+			cas[ca.ID] = true
 		}
 	}
 	states, err := p.store.CRLStates(ctx, "")

@@ -40,7 +40,7 @@ func (s *Service) CreateAuditReport(ctx context.Context, caller Caller, arn, buc
 	if err != nil {
 		return nil, err
 	}
-	if st := ca.Reported(s.now()); st != StatusActive && st != StatusDisabled {
+	if st := ca.Reported(s.now()); !operational(st) {
 		return nil, Errorf(KindInvalidState, "Audit reports can be created only for ACTIVE or DISABLED certificate authorities; this one is %s.", st)
 	}
 	if s.Buckets != nil {

@@ -85,11 +85,21 @@ func (ca *CA) Reported(now time.Time) Status {
 	return ca.Status
 }
 
+// operational says a CA in status st revokes, publishes CRLs, answers OCSP
+// and writes audit reports: as in AWS, it is ACTIVE or DISABLED (and so
+// not expired).
+func operational(st Status) bool { return st == StatusActive || st == StatusDisabled }
+
 // PublishesCRLs reports whether the CA's CRLs are generated at now: AWS
 // generates them only for ACTIVE and DISABLED CAs with CRLs turned on.
 func (ca *CA) PublishesCRLs(now time.Time) bool {
-	st := ca.Reported(now)
-	return ca.Revocation.CRL.Enabled && (st == StatusActive || st == StatusDisabled)
+	return ca.Revocation.CRL.Enabled && operational(ca.Reported(now))
+}
+
+// AnswersOCSP reports whether the CA's OCSP responder answers at now:
+// ACTIVE and DISABLED CAs with OCSP turned on and a certificate.
+func (ca *CA) AnswersOCSP(now time.Time) bool {
+	return ca.Revocation.OCSP.Enabled && ca.Certificate != "" && operational(ca.Reported(now))
 }
 
 // purged reports whether a deleted CA's restoration window has passed, after

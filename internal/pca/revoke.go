@@ -56,7 +56,7 @@ func (s *Service) RevokeCertificate(ctx context.Context, caller Caller, arn, ser
 	if err != nil {
 		return err
 	}
-	if st := ca.Reported(s.now()); st != StatusActive && st != StatusDisabled {
+	if st := ca.Reported(s.now()); !operational(st) {
 		return Errorf(KindInvalidState, "The state of the private CA does not allow this action to occur: it is %s.", st)
 	}
 	hex, ok := normalizeSerial(serial)

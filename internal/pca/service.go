@@ -256,6 +256,21 @@ func (s *Service) CreateCA(ctx context.Context, caller Caller, req CreateRequest
 // ReportedStatus is the status callers see for ca now (see CA.Reported).
 func (s *Service) ReportedStatus(ca *CA) Status { return ca.Reported(s.now()) }
 
+// OperationalCAs returns every CA, of any account, stored as ACTIVE or
+// DISABLED: those that may publish CRLs and answer OCSP (see
+// CA.PublishesCRLs and CA.AnswersOCSP for the rest of each rule).
+func (s *Service) OperationalCAs(ctx context.Context) ([]*CA, error) {
+	var out []*CA
+	for _, st := range []Status{StatusActive, StatusDisabled} {
+		cas, err := s.Store.CAsInStatus(ctx, st)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, cas...)
+	}
+	return out, nil
+}
+
 // DescribeCA returns the CA named by arn.
 func (s *Service) DescribeCA(ctx context.Context, caller Caller, arn string) (*CA, error) {
 	return s.load(ctx, caller, "DescribeCertificateAuthority", arn)
@@ -282,7 +297,7 @@ func (s *Service) UpdateCA(ctx context.Context, caller Caller, arn string, req U
 		if err != nil {
 			return err
 		}
-		if st := ca.Reported(s.now()); st != StatusActive && st != StatusDisabled {
+		if st := ca.Reported(s.now()); !operational(st) {
 			return Errorf(KindInvalidState, "The certificate authority must be in the ACTIVE or DISABLED state to be updated")
 		}
 		if _, err := applyRevocation(ca.Revocation, req.Revocation); err != nil {
@@ -294,7 +309,7 @@ func (s *Service) UpdateCA(ctx context.Context, caller Caller, arn string, req U
 	}
 	ca, err := s.update(ctx, caller, "UpdateCertificateAuthority", arn, func(ca *CA) error {
 		now := s.now()
-		if st := ca.Reported(now); st != StatusActive && st != StatusDisabled {
+		if st := ca.Reported(now); !operational(st) {
 			return Errorf(KindInvalidState, "The certificate authority must be in the ACTIVE or DISABLED state to be updated")
 		}
 		rev, err := applyRevocation(ca.Revocation, req.Revocation)

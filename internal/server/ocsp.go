@@ -20,30 +20,32 @@ type ocspBackend struct {
 // CAs implements ocsp.Backend: ACTIVE and DISABLED CAs with OCSP enabled,
 // as AWS answers OCSP in both.
 func (b ocspBackend) CAs(ctx context.Context) ([]ocsp.CA, error) {
+	cas, err := b.domain.OperationalCAs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := b.domain.Now
+	if now == nil {
+		now = time.Now
+	}
 	var out []ocsp.CA
-	for _, status := range []pca.Status{pca.StatusActive, pca.StatusDisabled} {
-		cas, err := b.domain.Store.CAsInStatus(ctx, status)
+	for _, ca := range cas {
+		if !ca.AnswersOCSP(now()) {
+			continue
+		}
+		block, _ := pem.Decode([]byte(ca.Certificate))
+		if block == nil {
+			return nil, errors.New("CA certificate of " + ca.ID + " is not PEM")
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
 		if err != nil {
 			return nil, err
 		}
-		for _, ca := range cas {
-			if !ca.Revocation.OCSP.Enabled || ca.Certificate == "" || b.domain.ReportedStatus(ca) == pca.StatusExpired {
-				continue
-			}
-			block, _ := pem.Decode([]byte(ca.Certificate))
-			if block == nil {
-				return nil, errors.New("CA certificate of " + ca.ID + " is not PEM")
-			}
-			cert, err := x509.ParseCertificate(block.Bytes)
-			if err != nil {
-				return nil, err
-			}
-			signer, err := b.domain.Keys.Signer(ctx, ca.Key)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, ocsp.CA{ID: ca.ID, Certificate: cert, Signer: signer, SigningAlgorithm: ca.Config.SigningAlgorithm})
+		signer, err := b.domain.Keys.Signer(ctx, ca.Key)
+		if err != nil {
+			return nil, err
 		}
+		out = append(out, ocsp.CA{ID: ca.ID, Certificate: cert, Signer: signer, SigningAlgorithm: ca.Config.SigningAlgorithm})
 	}
 	return out, nil
 }
