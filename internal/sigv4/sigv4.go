@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -51,13 +52,23 @@ type Verifier struct {
 
 	// signers holds one SDK signer per secret. The SDK caches derived
 	// signing keys by access key id and day; keying signers by the secret
-	// keeps that cache from honouring a rotated-out secret.
-	signers sync.Map
+	// keeps that cache from honouring a rotated-out secret. Every
+	// temporary credential has a secret of its own, so the map is emptied
+	// once it holds maxSigners: a signer costs one key derivation to make
+	// again.
+	signers     sync.Map
+	signerCount atomic.Int64
 }
+
+const maxSigners = 10_000
 
 func (v *Verifier) signer(secret string) *v4.Signer {
 	if s, ok := v.signers.Load(secret); ok {
 		return s.(*v4.Signer)
+	}
+	if v.signerCount.Add(1) > maxSigners {
+		v.signers.Clear()
+		v.signerCount.Store(1)
 	}
 	s, _ := v.signers.LoadOrStore(secret, v4.NewSigner())
 	return s.(*v4.Signer)
@@ -287,9 +298,9 @@ func (v *Verifier) expected(r *http.Request, a Authorization, creds aws.Credenti
 		}
 	}
 
-	// A fresh signer per call: the SDK's derived-key cache is keyed by access
-	// key and day, not by secret, so a shared one would keep accepting a
-	// rotated-out secret until midnight.
+	// A signer per secret: the SDK's derived-key cache is keyed by access
+	// key and day, not by secret, so one shared signer would keep accepting
+	// a rotated-out secret until midnight.
 	if err := v.signer(creds.SecretAccessKey).SignHTTP(r.Context(), creds, req, payloadHash, v.Service, v.Region, signedAt); err != nil {
 		return Authorization{}, err
 	}
