@@ -161,18 +161,8 @@ func (s *jsonScanner) value(depth int) error {
 			if err := s.value(depth + 1); err != nil {
 				return err
 			}
-			s.space()
-			if s.off >= len(s.p) {
-				return s.errorf("unexpected end of input")
-			}
-			switch s.p[s.off] {
-			case ',':
-				s.off++
-			case ']':
-				s.off++
-				return nil
-			default:
-				return s.errorf("invalid character %q in an array", s.p[s.off])
+			if done, err := s.separator(']', "array"); done || err != nil {
+				return err
 			}
 		}
 	case c == '"':
@@ -226,20 +216,28 @@ func (s *jsonScanner) object(depth int) error {
 			}
 			s.st.member(k, text, ok)
 		}
-		s.space()
-		if s.off >= len(s.p) {
-			return s.errorf("unexpected end of input")
-		}
-		switch s.p[s.off] {
-		case ',':
-			s.off++
-		case '}':
-			s.off++
-			return nil
-		default:
-			return s.errorf("invalid character %q in an object", s.p[s.off])
+		if done, err := s.separator('}', "object"); done || err != nil {
+			return err
 		}
 	}
+}
+
+// separator passes over the ',' between the elements of an array or the
+// members of an object, or over the end that closes it (done).
+func (s *jsonScanner) separator(end byte, in string) (done bool, err error) {
+	s.space()
+	if s.off >= len(s.p) {
+		return false, s.errorf("unexpected end of input")
+	}
+	switch s.p[s.off] {
+	case ',':
+		s.off++
+		return false, nil
+	case end:
+		s.off++
+		return true, nil
+	}
+	return false, s.errorf("invalid character %q in an %s", s.p[s.off], in)
 }
 
 // str passes over a string and returns it as written, quotes included.

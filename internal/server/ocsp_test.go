@@ -172,17 +172,8 @@ func TestOCSPAcrossNodes(t *testing.T) {
 		c.AccessKeyID, c.SecretAccessKey = "OPCANODESTESTKEY0001", "nodes-test-secret-0123456789"
 	}
 	a, b := newTestEnvWith(t, nil, shared), newTestEnvWith(t, nil, shared)
-	ca := a.rootClient(protocols[0].opt)
-	rc := crlConfig("crl-bucket", "")
-	rc.OcspConfiguration = &types.OcspConfiguration{Enabled: aws.Bool(true)}
-	caArn, root := bootstrapRootWithCRL(t, ca, rc)
-	sig := types.SigningAlgorithmSha256withecdsa
-	leaf := issue(t, ca, caArn, &acmpca.IssueCertificateInput{Csr: newCSR(t, newKey(t, types.KeyAlgorithmEcPrime256v1), sig, "nodes.example.test"), SigningAlgorithm: sig})
-	req, err := xocsp.CreateRequest(leaf.cert, root.cert, &xocsp.RequestOptions{Hash: crypto.SHA1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	status := func() int { return ocspGETStatus(t, a.ts.URL, req, leaf.cert, root.cert) }
+	caArn, leaf, ocspStatus := ocspLeaf(t, a.rootClient(protocols[0].opt), "nodes.example.test")
+	status := func() int { return ocspStatus(a.ts.URL) }
 	if got := status(); got != xocsp.Good {
 		t.Fatalf("before revocation node A answers %d", got)
 	}
@@ -200,16 +191,8 @@ func TestOCSPAcrossNodes(t *testing.T) {
 func TestOCSPCachedAnswerRevokedAtOnce(t *testing.T) {
 	e := newTestEnv(t)
 	c := e.rootClient(protocols[0].opt)
-	rc := crlConfig("crl-bucket", "")
-	rc.OcspConfiguration = &types.OcspConfiguration{Enabled: aws.Bool(true)}
-	caArn, root := bootstrapRootWithCRL(t, c, rc)
-	sig := types.SigningAlgorithmSha256withecdsa
-	leaf := issue(t, c, caArn, &acmpca.IssueCertificateInput{Csr: newCSR(t, newKey(t, types.KeyAlgorithmEcPrime256v1), sig, "cache.example.test"), SigningAlgorithm: sig})
-	req, err := xocsp.CreateRequest(leaf.cert, root.cert, &xocsp.RequestOptions{Hash: crypto.SHA1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	status := func() int { return ocspGETStatus(t, e.ts.URL, req, leaf.cert, root.cert) }
+	caArn, leaf, ocspStatus := ocspLeaf(t, c, "cache.example.test")
+	status := func() int { return ocspStatus(e.ts.URL) }
 	for range 2 { // the second answer comes from the cache
 		if got := status(); got != xocsp.Good {
 			t.Fatalf("before revocation: status %d", got)
@@ -221,6 +204,23 @@ func TestOCSPCachedAnswerRevokedAtOnce(t *testing.T) {
 	if got := status(); got != xocsp.Revoked {
 		t.Fatalf("straight after the revocation: status %d, want revoked", got)
 	}
+}
+
+// ocspLeaf makes a root CA with OCSP on and a leaf for cn, and returns
+// them with a function asking the server at a base URL for the leaf's
+// OCSP status.
+func ocspLeaf(t *testing.T, c *acmpca.Client, cn string) (string, issued, func(base string) int) {
+	t.Helper()
+	rc := crlConfig("crl-bucket", "")
+	rc.OcspConfiguration = &types.OcspConfiguration{Enabled: aws.Bool(true)}
+	caArn, root := bootstrapRootWithCRL(t, c, rc)
+	sig := types.SigningAlgorithmSha256withecdsa
+	leaf := issue(t, c, caArn, &acmpca.IssueCertificateInput{Csr: newCSR(t, newKey(t, types.KeyAlgorithmEcPrime256v1), sig, cn), SigningAlgorithm: sig})
+	req, err := xocsp.CreateRequest(leaf.cert, root.cert, &xocsp.RequestOptions{Hash: crypto.SHA1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return caArn, leaf, func(base string) int { return ocspGETStatus(t, base, req, leaf.cert, root.cert) }
 }
 
 // ocspGETStatus sends an OCSP request by GET, as caches like it, and

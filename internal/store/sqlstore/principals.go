@@ -81,9 +81,15 @@ func (s *Store) Principals(ctx context.Context) ([]*principals.Principal, error)
 }
 
 func (s *Store) principalPolicies(ctx context.Context, account, name string) ([]principals.NamedPolicy, error) {
-	rows, err := s.query(ctx, nil, `SELECT policy_name, document FROM principal_policies WHERE account = ? AND principal_name = ? ORDER BY policy_name`, account, name)
+	return s.namedPolicies(ctx, `SELECT policy_name, document FROM principal_policies WHERE account = ? AND principal_name = ? ORDER BY policy_name`, account, name)
+}
+
+// namedPolicies reads the (name, document) rows query selects: the
+// identity policies of a principal or a role.
+func (s *Store) namedPolicies(ctx context.Context, query string, args ...any) ([]principals.NamedPolicy, error) {
+	rows, err := s.query(ctx, nil, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: principal policies: %w", err)
+		return nil, fmt.Errorf("sqlstore: policies: %w", err)
 	}
 	defer rows.Close()
 	var out []principals.NamedPolicy

@@ -91,20 +91,7 @@ func (s *Store) Roles(ctx context.Context) ([]*principals.Role, error) {
 }
 
 func (s *Store) rolePolicies(ctx context.Context, account, name string) ([]principals.NamedPolicy, error) {
-	rows, err := s.query(ctx, nil, `SELECT policy_name, document FROM role_policies WHERE account = ? AND role_name = ? ORDER BY policy_name`, account, name)
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: role policies: %w", err)
-	}
-	defer rows.Close()
-	var out []principals.NamedPolicy
-	for rows.Next() {
-		var np principals.NamedPolicy
-		if err := rows.Scan(&np.Name, &np.Document); err != nil {
-			return nil, err
-		}
-		out = append(out, np)
-	}
-	return out, rows.Err()
+	return s.namedPolicies(ctx, `SELECT policy_name, document FROM role_policies WHERE account = ? AND role_name = ? ORDER BY policy_name`, account, name)
 }
 
 // DeleteRole implements principals.RoleStore. Policies go with it (ON
